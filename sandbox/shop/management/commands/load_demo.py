@@ -1,0 +1,124 @@
+"""Load the sandbox's demo shop: products with locally drawn images, a home page
+with buy blocks, shop settings and an admin user. Safe to run again."""
+
+from __future__ import annotations
+
+import io
+import os
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.files.images import ImageFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from PIL import Image as PILImage
+from PIL import ImageDraw
+from wagtail.images import get_image_model
+from wagtail.models import Page, Site
+
+from shop.models import HomePage
+from wagtail_stripe_checkout.models import Product, ShopSettings
+
+PRODUCTS = [
+    # sku, name, price, stock, max per order, colour, description
+    ("MUG-01", "Enamel mug", "12.00", 25, None, (37, 99, 235), "A speckled enamel mug for camp coffee."),
+    ("TOTE-01", "Canvas tote bag", "18.50", None, None, (22, 163, 74), "Heavy cotton canvas, long handles."),
+    ("STICK-01", "Sticker pack", "4.25", None, 10, (219, 39, 119), "Six weatherproof vinyl stickers."),
+    ("BEANIE-01", "Wool beanie", "24.00", 5, 2, (234, 88, 12), "Merino wool, one size."),
+    ("NOTE-01", "Dot-grid notebook", "9.99", None, None, (124, 58, 237), "A5, 120 pages, lies flat."),
+    ("POSTER-01", "Mountain poster", "15.00", 40, None, (8, 145, 178), "A2 print on matte paper."),
+]
+
+ADMIN_USER = "admin"
+
+
+def draw_image(name: str, colour: tuple[int, int, int]) -> bytes:
+    """A simple product picture drawn here: nothing is downloaded."""
+    width, height = 800, 600
+    image = PILImage.new("RGB", (width, height), colour)
+    draw = ImageDraw.Draw(image)
+    for i in range(0, height, 6):
+        shade = tuple(min(255, c + i // 8) for c in colour)
+        draw.line([(0, i), (width, i)], fill=shade, width=6)
+    draw.ellipse([250, 130, 550, 430], fill=(255, 255, 255), outline=(17, 24, 39), width=8)
+    draw.text((width // 2, 510), name, fill=(255, 255, 255), anchor="mm", font_size=48)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class Command(BaseCommand):
+    help = "Load the sandbox demo shop (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args: object, **options: object) -> None:
+        image_model = get_image_model()
+        products = []
+        for sku, name, price, stock, max_per_order, colour, description in PRODUCTS:
+            product = Product.objects.filter(sku=sku).first()
+            if product is None:
+                image = image_model(title=name)
+                image.file = ImageFile(io.BytesIO(draw_image(name, colour)), name=f"{sku.lower()}.png")
+                image.save()
+                product = Product(sku=sku, image=image)
+            product.name = name
+            product.price = Decimal(price)
+            product.stock = stock
+            product.max_per_order = max_per_order
+            product.description = f"<p>{description}</p>"
+            product.active = True
+            product.save()
+            products.append(product)
+
+        root = Page.get_first_root_node()
+        home = HomePage.objects.filter(slug="shop-home").first()
+        body = [
+            (
+                "text",
+                "<p>Everything here is for testing the shop: no real money moves. "
+                "Add a few things to your cart and have a look.</p>",
+            ),
+            ("product_grid", {"heading": "Everything on sale", "products": [], "limit": 12,
+                              "show_quantity": False}),
+            ("buy", {"product": products[0], "button_label": "Add mugs to cart",
+                     "show_quantity": True, "action": "cart", "show_description": True}),
+        ]
+        if home is None:
+            home = HomePage(title="Sandbox shop", slug="shop-home")
+            home.body = body
+            root.add_child(instance=home)
+        else:
+            home.body = body
+            home.save_revision().publish()
+
+        site = Site.objects.filter(is_default_site=True).first()
+        old_root = site.root_page if site else None
+        if site is None:
+            Site.objects.create(hostname="localhost", root_page=home, is_default_site=True,
+                                site_name="Sandbox shop")
+        else:
+            site.root_page = home
+            site.site_name = "Sandbox shop"
+            site.save()
+        if old_root and old_root.pk != home.pk and old_root.depth == 2:
+            old_root.specific.delete()
+
+        site = Site.objects.get(is_default_site=True)
+        shop = ShopSettings.for_site(site)
+        shop.currency = "USD"
+        shop.tax_mode = ShopSettings.TaxMode.ADDED
+        shop.tax_rate = Decimal("8.25")
+        shop.tax_label = "Sales tax"
+        shop.shipping_fee = Decimal("5.00")
+        shop.free_shipping_threshold = Decimal("75.00")
+        shop.shipping_countries = "US, CA, GB"
+        shop.full_clean()
+        shop.save()
+
+        password = os.environ.get("SANDBOX_ADMIN_PASSWORD", "changeme")
+        user_model = get_user_model()
+        user = user_model.objects.filter(username=ADMIN_USER).first()
+        if user is None:
+            user_model.objects.create_superuser(ADMIN_USER, "admin@example.com", password)
+            self.stdout.write(f"Admin login: {ADMIN_USER} / {password}")
+        self.stdout.write(self.style.SUCCESS(f"Demo shop ready: {len(products)} products."))

@@ -1,0 +1,111 @@
+"""Settings for the package's own test suite.
+
+WSC_DB=postgres runs against PostgreSQL (127.0.0.1:5432, database ``test``
+unless WSC_PG_* say otherwise); WSC_CACHE=redis puts the cache and sessions in
+Redis. The default is SQLite and the local-memory cache.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+SECRET_KEY = "tests-only-not-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en"
+ROOT_URLCONF = "tests.urls"
+WAGTAIL_SITE_NAME = "Test shop"
+WAGTAILADMIN_BASE_URL = "http://testserver"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "wagtail_stripe_checkout",
+    "tests.testapp",
+    "wagtail.contrib.settings",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+if os.environ.get("WSC_DB") == "postgres":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": os.environ.get("WSC_PG_NAME", "test"),
+            "USER": os.environ.get("WSC_PG_USER", "postgres"),
+            "HOST": os.environ.get("WSC_PG_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("WSC_PG_PORT", "5432"),
+            "TEST": {"NAME": os.environ.get("WSC_PG_TEST_NAME", "test_wagtail_stripe_checkout")},
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(BASE_DIR / "test.sqlite3"),
+            "TEST": {"NAME": ""},
+        }
+    }
+
+if os.environ.get("WSC_CACHE") == "redis":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ.get("WSC_REDIS_URL", "redis://127.0.0.1:6379/15"),
+            "KEY_PREFIX": "wsc-tests",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "_static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = os.environ.get("WSC_MEDIA_ROOT", str(BASE_DIR / "_media"))
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+WAGTAIL_STRIPE_CHECKOUT_SECRET_KEY = "sk_test_" + "T" * 24
+WAGTAIL_STRIPE_CHECKOUT_PUBLISHABLE_KEY = "pk_test_" + "T" * 24
+WAGTAIL_STRIPE_CHECKOUT_WEBHOOK_SECRET = "whsec_" + "T" * 32

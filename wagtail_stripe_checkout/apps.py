@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WagtailStripeCheckoutConfig(AppConfig):
+    name = "wagtail_stripe_checkout"
+    label = "wagtail_stripe_checkout"
+    verbose_name = _("Shop")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,155 @@
+"""System checks: refuse broken Stripe configuration at start-up.
+
+Every id is listed with its hint in ``docs/checks.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+from .conf import PREFIX, app_settings, key_mode
+from .pricing import SUPPORTED
+
+SECRET_RE = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9]{10,}$")
+PUBLISHABLE_RE = re.compile(r"^pk_(test|live)_[A-Za-z0-9]{10,}$")
+WEBHOOK_RE = re.compile(r"^whsec_[A-Za-z0-9+/=]{10,}$")
+
+ID = "wagtail_stripe_checkout.{}"
+
+
+def _redact(key: str) -> str:
+    """Enough of a key to recognise it, never enough to use it."""
+    return key[:8] + "…" if len(key) > 8 else "…"
+
+
+@register(Tags.security)
+def check_stripe_keys(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    errors: list[Any] = []
+    secret = app_settings.SECRET_KEY
+    publishable = app_settings.PUBLISHABLE_KEY
+
+    if not secret:
+        # Without a key nothing can be charged. In development that is fine
+        # (the sandbox uses the offline stand-in); in production it is not.
+        cls = Warning if settings.DEBUG else Error
+        errors.append(
+            cls(
+                f"{PREFIX}SECRET_KEY is not set; checkout cannot reach Stripe.",
+                hint="Set it to your secret key (sk_test_… or sk_live_…) from the "
+                "Stripe dashboard, or a restricted key (rk_…).",
+                id=ID.format("W001" if settings.DEBUG else "E001"),
+            )
+        )
+    elif not SECRET_RE.match(secret):
+        hint = "Secret keys start with sk_test_, sk_live_, rk_test_ or rk_live_."
+        if secret.startswith("pk_"):
+            hint = "This looks like a publishable key; the secret key starts with sk_."
+        errors.append(
+            Error(
+                f"{PREFIX}SECRET_KEY is malformed ({_redact(secret)}).",
+                hint=hint,
+                id=ID.format("E002"),
+            )
+        )
+
+    if publishable and not PUBLISHABLE_RE.match(publishable):
+        hint = "Publishable keys start with pk_test_ or pk_live_."
+        if publishable.startswith(("sk_", "rk_")):
+            hint = (
+                "This is a secret key: never put it where browsers can read it. "
+                "Rotate it in the Stripe dashboard if it was published."
+            )
+        errors.append(
+            Error(
+                f"{PREFIX}PUBLISHABLE_KEY is malformed ({_redact(publishable)}).",
+                hint=hint,
+                id=ID.format("E003"),
+            )
+        )
+
+    for secret_value in app_settings.WEBHOOK_SECRETS:
+        if not WEBHOOK_RE.match(secret_value):
+            errors.append(
+                Error(
+                    f"{PREFIX}WEBHOOK_SECRET is malformed ({_redact(secret_value)}).",
+                    hint="Webhook signing secrets start with whsec_; copy it from the "
+                    "endpoint's page in the Stripe dashboard or from `stripe listen`.",
+                    id=ID.format("E004"),
+                )
+            )
+
+    modes = {key_mode(k) for k in (secret, publishable) if k} - {None}
+    if len(modes) > 1:
+        errors.append(
+            Error(
+                "Stripe test and live keys are mixed.",
+                hint=f"{PREFIX}SECRET_KEY and {PREFIX}PUBLISHABLE_KEY must both be test "
+                "keys or both be live keys.",
+                id=ID.format("E005"),
+            )
+        )
+
+    if key_mode(secret) == "live" and settings.DEBUG:
+        errors.append(
+            Warning(
+                "Live Stripe keys are used with DEBUG = True.",
+                hint="Debug pages can show settings and request data; use test keys in "
+                "development and switch DEBUG off wherever live keys are used.",
+                id=ID.format("W002"),
+            )
+        )
+    return errors
+
+
+@register()
+def check_shop_options(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    errors: list[Any] = []
+    if app_settings.DEFAULT_CURRENCY not in SUPPORTED:
+        errors.append(
+            Error(
+                f"{PREFIX}DEFAULT_CURRENCY {app_settings.DEFAULT_CURRENCY!r} is not a "
+                "currency Stripe accepts.",
+                hint="Use an ISO 4217 code such as USD, EUR, GBP or JPY.",
+                id=ID.format("E006"),
+            )
+        )
+    try:
+        max_quantity = app_settings.MAX_QUANTITY
+        max_lines = app_settings.MAX_CART_LINES
+    except (TypeError, ValueError):
+        errors.append(
+            Error(
+                f"{PREFIX}MAX_QUANTITY and {PREFIX}MAX_CART_LINES must be whole numbers.",
+                id=ID.format("E007"),
+            )
+        )
+    else:
+        if not 1 <= max_quantity <= 9999:
+            errors.append(
+                Error(
+                    f"{PREFIX}MAX_QUANTITY must be between 1 and 9999.",
+                    id=ID.format("E007"),
+                )
+            )
+        if not 1 <= max_lines <= 99:
+            errors.append(
+                Error(
+                    f"{PREFIX}MAX_CART_LINES must be between 1 and 99.",
+                    hint="Stripe Checkout accepts at most 100 line items and one may be "
+                    "needed for tax.",
+                    id=ID.format("E008"),
+                )
+            )
+    if "wagtail.contrib.settings" not in settings.INSTALLED_APPS:
+        errors.append(
+            Error(
+                "wagtail.contrib.settings is not in INSTALLED_APPS.",
+                hint="The shop settings (currency, tax, shipping) are a Wagtail site setting.",
+                id=ID.format("E009"),
+            )
+        )
+    return errors

@@ -1,0 +1,105 @@
+"""Every ``WAGTAIL_STRIPE_CHECKOUT_*`` setting, its default, read lazily.
+
+Read settings through ``app_settings`` only::
+
+    from wagtail_stripe_checkout.conf import app_settings
+    app_settings.SECRET_KEY
+
+Each property reads ``django.conf.settings`` when it is accessed, so
+``override_settings`` in tests just works. ``docs/settings.md`` lists them all.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.conf import settings
+
+PREFIX = "WAGTAIL_STRIPE_CHECKOUT_"
+
+# The Stripe API version this release is written and tested against. Moving it
+# is a deliberate change together with the SDK's major version cap.
+PINNED_API_VERSION = "2026-10-28.endive"
+
+Mode = Literal["test", "live"]
+
+
+class AppSettings:
+    def _get(self, name: str, default: Any) -> Any:
+        return getattr(settings, PREFIX + name, default)
+
+    # Stripe keys -----------------------------------------------------------
+    @property
+    def SECRET_KEY(self) -> str:
+        return str(self._get("SECRET_KEY", "") or "")
+
+    @property
+    def PUBLISHABLE_KEY(self) -> str:
+        return str(self._get("PUBLISHABLE_KEY", "") or "")
+
+    @property
+    def WEBHOOK_SECRETS(self) -> list[str]:
+        """One secret, or several while rotating; always returned as a list."""
+        value = self._get("WEBHOOK_SECRET", "")
+        if not value:
+            return []
+        if isinstance(value, str):
+            return [value]
+        return [str(v) for v in value]
+
+    @property
+    def API_VERSION(self) -> str:
+        return str(self._get("API_VERSION", PINNED_API_VERSION))
+
+    # Shop behaviour --------------------------------------------------------
+    @property
+    def DEFAULT_CURRENCY(self) -> str:
+        """Used until an editor saves the shop settings of a site."""
+        return str(self._get("DEFAULT_CURRENCY", "USD")).upper()
+
+    @property
+    def MAX_QUANTITY(self) -> int:
+        """Global cap on the quantity of one product in the cart."""
+        return int(self._get("MAX_QUANTITY", 99))
+
+    @property
+    def MAX_CART_LINES(self) -> int:
+        """Stripe Checkout accepts at most 100 line items, tax included."""
+        return int(self._get("MAX_CART_LINES", 50))
+
+    @property
+    def CART_SESSION_KEY(self) -> str:
+        return str(self._get("CART_SESSION_KEY", "wagtail_stripe_checkout_cart"))
+
+    @property
+    def BASE_TEMPLATE(self) -> str:
+        """The template the package's own pages extend."""
+        return str(self._get("BASE_TEMPLATE", "wagtail_stripe_checkout/base.html"))
+
+    @property
+    def PRODUCT_IMAGE_RENDITION(self) -> str:
+        return str(self._get("PRODUCT_IMAGE_RENDITION", "fill-480x360"))
+
+    @property
+    def CART_IMAGE_RENDITION(self) -> str:
+        return str(self._get("CART_IMAGE_RENDITION", "fill-96x96"))
+
+    # Derived ---------------------------------------------------------------
+    @property
+    def mode(self) -> Mode | None:
+        """``"test"`` or ``"live"``, from the secret key; ``None`` without one."""
+        return key_mode(self.SECRET_KEY)
+
+    @property
+    def is_test_mode(self) -> bool:
+        return self.mode != "live"
+
+
+def key_mode(key: str) -> Mode | None:
+    for mode in ("test", "live"):
+        if f"_{mode}_" in key[:9]:
+            return mode  # type: ignore[return-value]
+    return None
+
+
+app_settings = AppSettings()

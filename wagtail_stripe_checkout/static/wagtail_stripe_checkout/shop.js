@@ -1,0 +1,74 @@
+/* wagtail-stripe-checkout: progressive enhancement only. Every form works without it. */
+(function () {
+    "use strict";
+
+    function quantityMessage(input) {
+        var v = input.validity;
+        var max = input.getAttribute("max");
+        if (v.valueMissing || v.badInput || v.stepMismatch || v.rangeUnderflow) {
+            return "Enter a whole number of at least 1.";
+        }
+        if (v.rangeOverflow) {
+            return "You can order at most " + max + ".";
+        }
+        return "";
+    }
+
+    function validateQuantity(input) {
+        input.setCustomValidity("");
+        var message = input.checkValidity() ? "" : quantityMessage(input);
+        input.setCustomValidity(message);
+        var id = input.id || (input.id = "wsc-q-" + Math.random().toString(36).slice(2));
+        var error = document.getElementById(id + "-error");
+        if (message) {
+            if (!error) {
+                error = document.createElement("p");
+                error.id = id + "-error";
+                error.className = "wsc-field-error";
+                error.setAttribute("role", "alert");
+                input.insertAdjacentElement("afterend", error);
+            }
+            error.textContent = message;
+            input.setAttribute("aria-invalid", "true");
+            input.setAttribute("aria-describedby", error.id);
+        } else if (error) {
+            error.remove();
+            input.removeAttribute("aria-invalid");
+            input.removeAttribute("aria-describedby");
+        }
+        return !message;
+    }
+
+    document.addEventListener("input", function (event) {
+        if (event.target.classList && event.target.classList.contains("wsc-quantity")) {
+            validateQuantity(event.target);
+        }
+    });
+
+    document.addEventListener("submit", function (event) {
+        var form = event.target;
+        var inputs = form.querySelectorAll(".wsc-quantity");
+        for (var i = 0; i < inputs.length; i++) {
+            if (!validateQuantity(inputs[i])) {
+                event.preventDefault();
+                inputs[i].focus();
+                return;
+            }
+        }
+        var button = form.querySelector("button[type=submit]");
+        if (button) {
+            // Loading state; the disabled flag is set after the submit has been taken.
+            button.setAttribute("aria-busy", "true");
+            window.setTimeout(function () { button.disabled = true; }, 0);
+        }
+    });
+})();
+
+/* Coming back through the history cache: buttons must not stay busy. */
+window.addEventListener("pageshow", function () {
+    var busy = document.querySelectorAll("button[aria-busy=true]");
+    for (var i = 0; i < busy.length; i++) {
+        busy[i].removeAttribute("aria-busy");
+        busy[i].disabled = false;
+    }
+});

@@ -1,0 +1,162 @@
+"""Thin views: parse ids and quantities, call the cart, render or redirect."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from .cart import Cart, CartError, PricedCart
+from .conf import app_settings
+
+
+def safe_next_url(request: HttpRequest, fallback: str | None = None) -> str:
+    """The ``next`` parameter when it points at this site; otherwise the cart page."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return fallback or reverse("wagtail_stripe_checkout:cart")
+
+
+def checkout_url(request: HttpRequest) -> str | None:
+    """Where "Proceed to checkout" leads, or ``None`` while the site has no checkout."""
+    return None
+
+
+def cart_context(request: HttpRequest, priced: PricedCart) -> dict[str, Any]:
+    return {
+        "cart": priced,
+        "checkout_url": checkout_url(request),
+        "base_template": app_settings.BASE_TEMPLATE,
+        "cart_image_spec": app_settings.CART_IMAGE_RENDITION,
+        "stripe_test_mode": app_settings.is_test_mode,
+    }
+
+
+def _announce(request: HttpRequest, priced: PricedCart) -> None:
+    for notice in priced.notices:
+        messages.warning(request, notice)
+
+
+@require_GET
+def cart_detail(request: HttpRequest) -> HttpResponse:
+    priced = Cart(request).price()
+    _announce(request, priced)
+    return render(request, "wagtail_stripe_checkout/cart/cart_page.html", cart_context(request, priced))
+
+
+@require_POST
+def cart_add(request: HttpRequest) -> HttpResponseRedirect:
+    cart = Cart(request)
+    try:
+        product, _quantity = cart.add(
+            request.POST.get("product"), request.POST.get("quantity", "1")
+        )
+    except CartError as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(safe_next_url(request))
+    added = request.POST.get("quantity", "1").strip()
+    messages.success(
+        request,
+        _("Added %(quantity)s × %(name)s to your cart.") % {"quantity": added, "name": product.name},
+    )
+    if request.POST.get("then") == "checkout":
+        return HttpResponseRedirect(checkout_url(request) or reverse("wagtail_stripe_checkout:cart"))
+    return HttpResponseRedirect(safe_next_url(request))
+
+
+@require_POST
+def cart_update(request: HttpRequest) -> HttpResponseRedirect:
+    try:
+        product = Cart(request).set_quantity(
+            request.POST.get("product"), request.POST.get("quantity")
+        )
+    except CartError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Updated %(name)s.") % {"name": product.name})
+    return HttpResponseRedirect(safe_next_url(request))
+
+
+@require_POST
+def cart_remove(request: HttpRequest) -> HttpResponseRedirect:
+    try:
+        Cart(request).remove(request.POST.get("product"))
+    except CartError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Removed from your cart."))
+    return HttpResponseRedirect(safe_next_url(request))
+
+
+@require_POST
+def cart_clear(request: HttpRequest) -> HttpResponseRedirect:
+    Cart(request).clear()
+    messages.success(request, _("Your cart is empty."))
+    return HttpResponseRedirect(safe_next_url(request))
+
+
+# JSON endpoints: the same rules, for JavaScript and headless front-ends. -------
+
+
+def _payload(request: HttpRequest) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            raise CartError(_("The request body is not valid JSON."), field="body") from None
+        if not isinstance(data, dict):
+            raise CartError(_("The request body must be a JSON object."), field="body")
+        return data
+    return request.POST.dict()
+
+
+def _cart_json(request: HttpRequest, status: int = 200, **extra: Any) -> JsonResponse:
+    priced = Cart(request).price()
+    return JsonResponse({"cart": priced.as_dict(), **extra}, status=status)
+
+
+def _error_json(request: HttpRequest, exc: CartError) -> JsonResponse:
+    return _cart_json(request, status=400, error={"message": exc.message, "field": exc.field})
+
+
+@require_GET
+def api_cart(request: HttpRequest) -> JsonResponse:
+    return _cart_json(request)
+
+
+def _api_action(action: str) -> Any:
+    @require_POST
+    def view(request: HttpRequest) -> JsonResponse:
+        cart = Cart(request)
+        try:
+            data = _payload(request)
+            if action == "add":
+                cart.add(data.get("product"), data.get("quantity", 1))
+            elif action == "update":
+                cart.set_quantity(data.get("product"), data.get("quantity"))
+            elif action == "remove":
+                cart.remove(data.get("product"))
+            else:
+                cart.clear()
+        except CartError as exc:
+            return _error_json(request, exc)
+        return _cart_json(request)
+
+    view.__name__ = f"api_cart_{action}"
+    return view
+
+
+api_cart_add = _api_action("add")
+api_cart_update = _api_action("update")
+api_cart_remove = _api_action("remove")
+api_cart_clear = _api_action("clear")
