@@ -1,6 +1,6 @@
 """Take screenshots of a running sandbox with Debian's Chromium (for people to look at).
 
-    python tools/screenshots.py http://127.0.0.1:8000 screenshots/
+python tools/screenshots.py http://127.0.0.1:8000 screenshots/
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .models import Product
     from .models.settings import PricingOptions
 
-_WHOLE_NUMBER = re.compile(r"^\s*\+?\d{1,6}\s*$")
+_WHOLE_NUMBER = re.compile(r"^\s*\+?[0-9]{1,6}\s*$")
 
 
 class CartError(ValueError):
@@ -44,7 +44,7 @@ def parse_quantity(raw: Any) -> int:
         value = raw
     elif isinstance(raw, str) and _WHOLE_NUMBER.match(raw):
         value = int(raw)
-    elif isinstance(raw, str) and re.match(r"^\s*\d{7,}\s*$", raw):
+    elif isinstance(raw, str) and re.match(r"^\s*[0-9]{7,}\s*$", raw):
         value = app_settings.MAX_QUANTITY + 1  # too many digits: over any cap
     else:
         raise CartError(_("Enter a whole number of at least 1."))
@@ -58,7 +58,7 @@ def parse_product_id(raw: Any) -> int:
         raise CartError(_("That product does not exist."), field="product")
     if isinstance(raw, int) and raw > 0:
         return raw
-    if isinstance(raw, str) and re.match(r"^\s*\d{1,12}\s*$", raw) and int(raw) > 0:
+    if isinstance(raw, str) and re.match(r"^\s*[0-9]{1,12}\s*$", raw) and int(raw) > 0:
         return int(raw)
     raise CartError(_("That product does not exist."), field="product")
 

@@ -96,9 +96,10 @@ class AppSettings:
 
 
 def key_mode(key: str) -> Mode | None:
-    for mode in ("test", "live"):
+    modes: tuple[Mode, ...] = ("test", "live")
+    for mode in modes:
         if f"_{mode}_" in key[:9]:
-            return mode  # type: ignore[return-value]
+            return mode
     return None
 
 

@@ -25,9 +25,7 @@ from enum import Enum
 # Stripe: "amount ... supports up to eight digits".
 MAX_AMOUNT = 99_999_999
 
-ZERO_DECIMAL = frozenset(
-    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split()
-)
+ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
 THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
 
 # Every currency Stripe accepts for card payments through Checkout.
@@ -161,8 +159,7 @@ def to_minor(amount: Decimal | int | str, currency: Currency) -> int:
     minor = int(value)
     if minor % currency.step:
         raise PricingError(
-            f"{currency.code} amounts must be multiples of "
-            f"{format_plain(currency.step, currency)}."
+            f"{currency.code} amounts must be multiples of {format_plain(currency.step, currency)}."
         )
     return minor
 
@@ -231,9 +228,7 @@ def compute_tax(subtotal: int, mode: TaxMode, rate: Decimal, currency: Currency)
     return 0
 
 
-def compute_shipping(
-    subtotal: int, has_lines: bool, fee: int, free_over: int | None
-) -> int:
+def compute_shipping(subtotal: int, has_lines: bool, fee: int, free_over: int | None) -> int:
     """Flat ``fee``; free when the subtotal reaches ``free_over``; none for an empty cart."""
     _check_int(fee)
     if fee < 0:
@@ -281,8 +276,7 @@ def charge_problems(total: int, currency: Currency) -> list[str]:
         )
     if total > MAX_AMOUNT:
         problems.append(
-            f"Orders cannot exceed {format_amount(MAX_AMOUNT, currency)}; "
-            "please split your order."
+            f"Orders cannot exceed {format_amount(MAX_AMOUNT, currency)}; please split your order."
         )
     if total % currency.step:
         problems.append(f"{currency.code} totals must be multiples of {currency.step}.")

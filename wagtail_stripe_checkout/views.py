@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .cart import Cart, CartError, PricedCart
+from .cart import Cart, CartError, PricedCart, parse_quantity
 from .conf import app_settings
 
 
@@ -51,7 +51,9 @@ def _announce(request: HttpRequest, priced: PricedCart) -> None:
 def cart_detail(request: HttpRequest) -> HttpResponse:
     priced = Cart(request).price()
     _announce(request, priced)
-    return render(request, "wagtail_stripe_checkout/cart/cart_page.html", cart_context(request, priced))
+    return render(
+        request, "wagtail_stripe_checkout/cart/cart_page.html", cart_context(request, priced)
+    )
 
 
 @require_POST
@@ -64,13 +66,15 @@ def cart_add(request: HttpRequest) -> HttpResponseRedirect:
     except CartError as exc:
         messages.error(request, exc.message)
         return HttpResponseRedirect(safe_next_url(request))
-    added = request.POST.get("quantity", "1").strip()
+    added = parse_quantity(request.POST.get("quantity", "1"))  # already accepted by add()
     messages.success(
         request,
-        _("Added %(quantity)s × %(name)s to your cart.") % {"quantity": added, "name": product.name},
+        _("Added %(quantity)s × %(name)s to your cart.")
+        % {"quantity": added, "name": product.name},
     )
     if request.POST.get("then") == "checkout":
-        return HttpResponseRedirect(checkout_url(request) or reverse("wagtail_stripe_checkout:cart"))
+        fallback = reverse("wagtail_stripe_checkout:cart")
+        return HttpResponseRedirect(checkout_url(request) or fallback)
     return HttpResponseRedirect(safe_next_url(request))
 
 

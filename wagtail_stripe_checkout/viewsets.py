@@ -53,7 +53,9 @@ class ProductViewSet(SnippetViewSet):
     list_filter = ["active"]
     list_export = ["name", "sku", "price", "active", "stock", "max_per_order", "updated_at"]
     export_filename = "products"
+    # Plain database lookups: partial SKUs match, on every database backend.
     search_fields = ["name", "sku"]
+    search_backend_name = None
     ordering = ["name"]
     inspect_view_enabled = True
     copy_view_enabled = True

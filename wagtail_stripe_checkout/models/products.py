@@ -120,6 +120,13 @@ class Product(index.Indexed, models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            old = type(self).objects.filter(pk=self.pk).values_list("price", flat=True).first()
+            if old is not None and self.price is not None and Decimal(old) != Decimal(self.price):
+                self.price_version += 1
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
     def clean(self) -> None:
         super().clean()
         if self.price is None:
@@ -141,13 +148,6 @@ class Product(index.Indexed, models.Model):
                 )
         if problems:
             raise ValidationError({"price": problems})
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if self.pk is not None:
-            old = type(self).objects.filter(pk=self.pk).values_list("price", flat=True).first()
-            if old is not None and self.price is not None and Decimal(old) != Decimal(self.price):
-                self.price_version += 1
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def unit_amount(self, currency: pricing.Currency) -> int:
         """The price in ``currency``'s smallest unit; raises PricingError if unrepresentable."""

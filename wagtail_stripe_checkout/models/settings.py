@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -20,9 +21,13 @@ def default_currency() -> str:
 
 
 def currencies_in_use() -> set[str]:
-    """Every currency a product price must be valid in."""
+    """Every currency a product price must be valid in: each site's, and the
+    default for sites whose editors have not saved shop settings yet."""
+    from wagtail.models import Site
+
     codes = set(ShopSettings.objects.values_list("currency", flat=True))
-    codes.add(app_settings.DEFAULT_CURRENCY)
+    if not codes or Site.objects.exclude(pk__in=ShopSettings.objects.values("site")).exists():
+        codes.add(app_settings.DEFAULT_CURRENCY)
     return {c for c in codes if c in pricing.SUPPORTED}
 
 
@@ -130,7 +135,7 @@ class ShopSettings(BaseSiteSetting):
 
     def clean(self) -> None:
         super().clean()
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[Any]] = {}
         try:
             currency = pricing.get_currency(self.currency)
         except pricing.PricingError as exc:

@@ -21,11 +21,43 @@ from wagtail_stripe_checkout.models import Product, ShopSettings
 
 PRODUCTS = [
     # sku, name, price, stock, max per order, colour, description
-    ("MUG-01", "Enamel mug", "12.00", 25, None, (37, 99, 235), "A speckled enamel mug for camp coffee."),
-    ("TOTE-01", "Canvas tote bag", "18.50", None, None, (22, 163, 74), "Heavy cotton canvas, long handles."),
-    ("STICK-01", "Sticker pack", "4.25", None, 10, (219, 39, 119), "Six weatherproof vinyl stickers."),
+    (
+        "MUG-01",
+        "Enamel mug",
+        "12.00",
+        25,
+        None,
+        (37, 99, 235),
+        "A speckled enamel mug for camp coffee.",
+    ),
+    (
+        "TOTE-01",
+        "Canvas tote bag",
+        "18.50",
+        None,
+        None,
+        (22, 163, 74),
+        "Heavy cotton canvas, long handles.",
+    ),
+    (
+        "STICK-01",
+        "Sticker pack",
+        "4.25",
+        None,
+        10,
+        (219, 39, 119),
+        "Six weatherproof vinyl stickers.",
+    ),
     ("BEANIE-01", "Wool beanie", "24.00", 5, 2, (234, 88, 12), "Merino wool, one size."),
-    ("NOTE-01", "Dot-grid notebook", "9.99", None, None, (124, 58, 237), "A5, 120 pages, lies flat."),
+    (
+        "NOTE-01",
+        "Dot-grid notebook",
+        "9.99",
+        None,
+        None,
+        (124, 58, 237),
+        "A5, 120 pages, lies flat.",
+    ),
     ("POSTER-01", "Mountain poster", "15.00", 40, None, (8, 145, 178), "A2 print on matte paper."),
 ]
 
@@ -58,7 +90,9 @@ class Command(BaseCommand):
             product = Product.objects.filter(sku=sku).first()
             if product is None:
                 image = image_model(title=name)
-                image.file = ImageFile(io.BytesIO(draw_image(name, colour)), name=f"{sku.lower()}.png")
+                image.file = ImageFile(
+                    io.BytesIO(draw_image(name, colour)), name=f"{sku.lower()}.png"
+                )
                 image.save()
                 product = Product(sku=sku, image=image)
             product.name = name
@@ -78,10 +112,25 @@ class Command(BaseCommand):
                 "<p>Everything here is for testing the shop: no real money moves. "
                 "Add a few things to your cart and have a look.</p>",
             ),
-            ("product_grid", {"heading": "Everything on sale", "products": [], "limit": 12,
-                              "show_quantity": False}),
-            ("buy", {"product": products[0], "button_label": "Add mugs to cart",
-                     "show_quantity": True, "action": "cart", "show_description": True}),
+            (
+                "product_grid",
+                {
+                    "heading": "Everything on sale",
+                    "products": [],
+                    "limit": 12,
+                    "show_quantity": False,
+                },
+            ),
+            (
+                "buy",
+                {
+                    "product": products[0],
+                    "button_label": "Add mugs to cart",
+                    "show_quantity": True,
+                    "action": "cart",
+                    "show_description": True,
+                },
+            ),
         ]
         if home is None:
             home = HomePage(title="Sandbox shop", slug="shop-home")
@@ -94,8 +143,9 @@ class Command(BaseCommand):
         site = Site.objects.filter(is_default_site=True).first()
         old_root = site.root_page if site else None
         if site is None:
-            Site.objects.create(hostname="localhost", root_page=home, is_default_site=True,
-                                site_name="Sandbox shop")
+            Site.objects.create(
+                hostname="localhost", root_page=home, is_default_site=True, site_name="Sandbox shop"
+            )
         else:
             site.root_page = home
             site.site_name = "Sandbox shop"
