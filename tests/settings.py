@@ -23,6 +23,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
     "wagtail_stripe_checkout",
+    "wagtail_stripe_checkout.contrib.pages",
     "tests.testapp",
     "wagtail.contrib.settings",
     "wagtail.embeds",

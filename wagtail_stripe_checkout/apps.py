@@ -10,3 +10,6 @@ class WagtailStripeCheckoutConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+        from .services.gateway import configure_sdk
+
+        configure_sdk()

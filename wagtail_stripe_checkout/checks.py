@@ -144,6 +144,41 @@ def check_shop_options(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                     id=ID.format("E008"),
                 )
             )
+    if app_settings.STAND_IN and not settings.DEBUG:
+        errors.append(
+            Error(
+                f"{PREFIX}STAND_IN is on while DEBUG is off.",
+                hint="The offline Stripe stand-in is for development and tests only: no money "
+                "moves through it. Configure real Stripe keys and remove the setting.",
+                id=ID.format("E010"),
+            )
+        )
+    if (
+        app_settings.API_BASE
+        and not settings.DEBUG
+        and not app_settings.API_BASE.startswith("https://")
+    ):
+        errors.append(
+            Error(
+                f"{PREFIX}API_BASE points at {app_settings.API_BASE} while DEBUG is off.",
+                hint="Only the offline stand-in is reached over plain http; in production leave "
+                "API_BASE unset so the SDK talks to Stripe.",
+                id=ID.format("E011"),
+            )
+        )
+    try:
+        expiry = app_settings.SESSION_EXPIRY_MINUTES
+    except (TypeError, ValueError):
+        expiry = 0
+    if not 30 <= expiry <= 24 * 60:
+        errors.append(
+            Error(
+                f"{PREFIX}SESSION_EXPIRY_MINUTES must be from 30 to 1440.",
+                hint="Stripe keeps a Checkout Session open for at least 30 minutes and at most "
+                "24 hours.",
+                id=ID.format("E012"),
+            )
+        )
     if "wagtail.contrib.settings" not in settings.INSTALLED_APPS:
         errors.append(
             Error(

@@ -51,6 +51,52 @@ class AppSettings:
     def API_VERSION(self) -> str:
         return str(self._get("API_VERSION", PINNED_API_VERSION))
 
+    @property
+    def API_BASE(self) -> str | None:
+        """Where the SDK sends API requests; ``None`` for Stripe itself."""
+        value = self._get("API_BASE", None)
+        return str(value).rstrip("/") if value else None
+
+    @property
+    def TIMEOUT(self) -> float:
+        """Seconds to wait for Stripe before giving up on one attempt."""
+        return float(self._get("TIMEOUT", 20))
+
+    @property
+    def MAX_NETWORK_RETRIES(self) -> int:
+        """Retries of a failed request (same idempotency key, backing off)."""
+        return int(self._get("MAX_NETWORK_RETRIES", 2))
+
+    @property
+    def STAND_IN(self) -> bool:
+        """Run the offline Stripe stand-in in this process (development only)."""
+        return bool(self._get("STAND_IN", False))
+
+    @property
+    def STAND_IN_PORT(self) -> int:
+        return int(self._get("STAND_IN_PORT", 0))
+
+    @property
+    def STAND_IN_WEBHOOK_URL(self) -> str | None:
+        """Where the in-process stand-in delivers signed events (sandbox)."""
+        value = self._get("STAND_IN_WEBHOOK_URL", None)
+        return str(value) if value else None
+
+    # Checkout ----------------------------------------------------------------
+    @property
+    def SESSION_EXPIRY_MINUTES(self) -> int:
+        """How long a Checkout Session stays open (Stripe allows 30 minutes to 24 hours)."""
+        return int(self._get("SESSION_EXPIRY_MINUTES", 60))
+
+    @property
+    def ALLOW_PROMOTION_CODES(self) -> bool:
+        return bool(self._get("ALLOW_PROMOTION_CODES", False))
+
+    @property
+    def CHECKOUT_LOCALE(self) -> str:
+        """Stripe Checkout's language: ``"auto"`` follows the shopper's browser."""
+        return str(self._get("CHECKOUT_LOCALE", "auto"))
+
     # Shop behaviour --------------------------------------------------------
     @property
     def DEFAULT_CURRENCY(self) -> str:

@@ -28,8 +28,25 @@ def safe_next_url(request: HttpRequest, fallback: str | None = None) -> str:
 
 
 def checkout_url(request: HttpRequest) -> str | None:
-    """Where "Proceed to checkout" leads, or ``None`` while the site has no checkout."""
-    return None
+    """The live checkout page of this site, or ``None`` while it has none."""
+    from django.apps import apps
+    from wagtail.models import Site
+
+    from .page_mixins import CheckoutPageMixin
+
+    if hasattr(request, "_wsc_checkout_url"):
+        cached: str | None = request._wsc_checkout_url
+        return cached
+    url = None
+    site = Site.find_for_request(request)
+    for model in apps.get_models():
+        if issubclass(model, CheckoutPageMixin) and site is not None:
+            page = model.objects.live().in_site(site).first()  # type: ignore[attr-defined]
+            if page is not None:
+                url = page.get_url(request)
+                break
+    request._wsc_checkout_url = url  # type: ignore[attr-defined]
+    return url
 
 
 def cart_context(request: HttpRequest, priced: PricedCart) -> dict[str, Any]:

@@ -11,6 +11,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent  # sandbox/
 INSTALLED_APPS = [
     "shop",
     "wagtail_stripe_checkout",  # shop: the one app
+    "wagtail_stripe_checkout.contrib.pages",  # shop: ready-made checkout pages
     "wagtail.contrib.settings",  # shop: editors' shop settings live here
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

@@ -1,6 +1,17 @@
+import os
+
 from .base import *  # noqa: F403
 
 DEBUG = True
 SECRET_KEY = "sandbox-development-only"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# shop: with no Stripe keys in the environment, talk to the offline stand-in
+# (test mode, no network, no money). Set STRIPE_SECRET_KEY etc. to use Stripe.
+if not os.environ.get("STRIPE_SECRET_KEY"):
+    WAGTAIL_STRIPE_CHECKOUT_STAND_IN = True
+    WAGTAIL_STRIPE_CHECKOUT_STAND_IN_PORT = int(os.environ.get("SANDBOX_STAND_IN_PORT", "0"))
+    WAGTAIL_STRIPE_CHECKOUT_SECRET_KEY = "sk_test_" + "sandboxstandin0000000000"
+    WAGTAIL_STRIPE_CHECKOUT_PUBLISHABLE_KEY = "pk_test_" + "sandboxstandin0000000000"
+    WAGTAIL_STRIPE_CHECKOUT_WEBHOOK_SECRET = "whsec_" + "sandboxstandin0000000000"

@@ -4,6 +4,12 @@
 
     function quantityMessage(input) {
         var v = input.validity;
+        if (input.type === "email") {
+            return v.valueMissing ? "Enter your email address." : "Enter a valid email address.";
+        }
+        if (input.type !== "number") {
+            return v.valueMissing ? "This field is required." : "Check this field.";
+        }
         var max = input.getAttribute("max");
         if (v.valueMissing || v.badInput || v.stepMismatch || v.rangeUnderflow) {
             return "Enter a whole number of at least 1.";
@@ -40,14 +46,14 @@
     }
 
     document.addEventListener("input", function (event) {
-        if (event.target.classList && event.target.classList.contains("wsc-quantity")) {
+        if (event.target.classList && (event.target.classList.contains("wsc-quantity") || event.target.classList.contains("wsc-input"))) {
             validateQuantity(event.target);
         }
     });
 
     document.addEventListener("submit", function (event) {
         var form = event.target;
-        var inputs = form.querySelectorAll(".wsc-quantity");
+        var inputs = form.querySelectorAll(".wsc-quantity, .wsc-input");
         for (var i = 0; i < inputs.length; i++) {
             if (!validateQuantity(inputs[i])) {
                 event.preventDefault();

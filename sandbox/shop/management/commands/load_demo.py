@@ -17,6 +17,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
 from shop.models import HomePage
+from wagtail_stripe_checkout.contrib.pages.models import CheckoutPage, CheckoutResultPage
 from wagtail_stripe_checkout.models import Product, ShopSettings
 
 PRODUCTS = [
@@ -152,6 +153,24 @@ class Command(BaseCommand):
             site.save()
         if old_root and old_root.pk != home.pk and old_root.depth == 2:
             old_root.specific.delete()
+
+        checkout = CheckoutPage.objects.child_of(home).first()
+        if checkout is None:
+            checkout = CheckoutPage(
+                title="Checkout",
+                slug="checkout",
+                intro="<p>Check your order, tell us where to send the receipt, and pay on "
+                "Stripe's secure page.</p>",
+            )
+            home.add_child(instance=checkout)
+        if not CheckoutResultPage.objects.child_of(checkout).exists():
+            checkout.add_child(
+                instance=CheckoutResultPage(
+                    title="Thank you",
+                    slug="thank-you",
+                    thank_you="<p>Thanks for shopping with the sandbox!</p>",
+                )
+            )
 
         site = Site.objects.get(is_default_site=True)
         shop = ShopSettings.for_site(site)

@@ -1,0 +1,357 @@
+"""From a cart to a Stripe Checkout Session: the order is saved first, then Stripe is asked.
+
+Nothing here imports ``stripe``: the session parameters are built as plain data
+and handed to the service layer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from wagtail.models import Site
+
+from . import pricing
+from .cart import Cart, PricedCart
+from .conf import app_settings
+from .models import Order, OrderLine
+from .services import StripeServiceError, get_gateway
+from .signals import order_created
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+logger = logging.getLogger("wagtail_stripe_checkout.checkout")
+
+PLACED_ORDERS_SESSION_KEY = "wagtail_stripe_checkout_orders"
+REUSE_WINDOW = timedelta(minutes=5)
+
+
+class CheckoutError(Exception):
+    """Checkout could not start; ``message`` is for the shopper. The cart is untouched."""
+
+    def __init__(self, message: str, order: Order | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.order = order
+
+
+@dataclass(frozen=True)
+class CheckoutStarted:
+    order: Order
+    url: str
+
+
+def remember_order(request: HttpRequest, order: Order) -> None:
+    """Record in the browser session that it placed this order (privacy rule)."""
+    placed = list(request.session.get(PLACED_ORDERS_SESSION_KEY, []))
+    public_id = str(order.public_id)
+    if public_id not in placed:
+        placed = [*placed[-19:], public_id]
+        request.session[PLACED_ORDERS_SESSION_KEY] = placed
+
+
+def placed_by(request: HttpRequest, order: Order) -> bool:
+    return str(order.public_id) in request.session.get(PLACED_ORDERS_SESSION_KEY, [])
+
+
+def _fingerprint(request: HttpRequest, priced: PricedCart, email: str, name: str) -> str:
+    data = {
+        "session": request.session.session_key,
+        "lines": [(line.product.pk, line.quantity, line.unit_amount) for line in priced.lines],
+        "currency": priced.currency.code,
+        "totals": [
+            priced.totals.subtotal,
+            priced.totals.tax,
+            priced.totals.shipping,
+            priced.totals.total,
+        ],
+        "email": email.lower(),
+        "name": name,
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _pending_order(
+    request: HttpRequest, priced: PricedCart, email: str, name: str
+) -> tuple[Order, bool]:
+    """The pending order for this browser, cart and details: reused, or created with its lines."""
+    if not request.session.session_key:
+        request.session.save()
+    key = _fingerprint(request, priced, email, name)
+    recent = timezone.now() - REUSE_WINDOW
+    existing = Order.objects.filter(
+        checkout_key=key, status=Order.Status.PENDING, created_at__gte=recent
+    ).first()
+    if existing is not None:
+        return existing, False
+    # An older pending order with the same key is left to expire at Stripe.
+    Order.objects.filter(checkout_key=key, status=Order.Status.PENDING).update(checkout_key="")
+    totals = priced.totals
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                site=Site.find_for_request(request),
+                email=email,
+                name=name,
+                currency=priced.currency.code,
+                subtotal=totals.subtotal,
+                tax=totals.tax,
+                tax_mode=totals.tax_mode.value,
+                tax_label=priced.options.tax_label,
+                shipping=totals.shipping,
+                total=totals.total,
+                checkout_key=key,
+            )
+            OrderLine.objects.bulk_create(
+                OrderLine(
+                    order=order,
+                    product=line.product,
+                    name=line.product.name,
+                    sku=line.product.sku,
+                    unit_amount=line.unit_amount,
+                    quantity=line.quantity,
+                    total=line.total,
+                )
+                for line in priced.lines
+            )
+    except IntegrityError:
+        # The same double click, a moment earlier, in another request.
+        return Order.objects.get(checkout_key=key, status=Order.Status.PENDING), False
+    return order, True
+
+
+def _absolute(request: HttpRequest, url: str) -> str:
+    return url if urlsplit(url).scheme else request.build_absolute_uri(url)
+
+
+def _public_image_url(request: HttpRequest, line: Any) -> str | None:
+    """Stripe shows product images only from public https URLs."""
+    image = line.product.image
+    if image is None:
+        return None
+    try:
+        rendition = image.get_rendition(app_settings.PRODUCT_IMAGE_RENDITION)
+    except Exception:
+        return None
+    url = _absolute(request, rendition.url)
+    host = urlsplit(url).hostname or ""
+    if not url.startswith("https://") or host in ("localhost", "127.0.0.1", "testserver"):
+        return None
+    return url
+
+
+def session_params(
+    request: HttpRequest,
+    order: Order,
+    priced: PricedCart,
+    *,
+    success_url: str,
+    cancel_url: str,
+    countries: list[str],
+) -> dict[str, Any]:
+    """The Checkout Session parameters for ``order``, every amount from the database."""
+    currency = priced.currency
+    code = currency.code.lower()
+    line_items: list[dict[str, Any]] = []
+    for line in priced.lines:
+        product_data: dict[str, Any] = {"name": line.product.name[:250]}
+        image = _public_image_url(request, line)
+        if image:
+            product_data["images"] = [image]
+        line_items.append(
+            {
+                "quantity": line.quantity,
+                "price_data": {
+                    "currency": code,
+                    "unit_amount": line.unit_amount,
+                    "product_data": product_data,
+                },
+            }
+        )
+    totals = priced.totals
+    if totals.tax_mode is pricing.TaxMode.ADDED and totals.tax:
+        rate = f"{priced.options.tax_rate.normalize():f}"
+        line_items.append(
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": code,
+                    "unit_amount": totals.tax,
+                    "product_data": {"name": f"{priced.options.tax_label} ({rate}%)"},
+                },
+            }
+        )
+    expiry = max(app_settings.SESSION_EXPIRY_MINUTES, 30)
+    expires_at = max(
+        int((order.created_at + timedelta(minutes=expiry)).timestamp()),
+        int(timezone.now().timestamp()) + 30 * 60 + 60,
+    )
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "line_items": line_items,
+        "customer_email": order.email,
+        "client_reference_id": str(order.public_id),
+        "metadata": {
+            "order": str(order.public_id),
+            "order_number": order.reference,
+            "site": str(order.site_id or ""),
+        },
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "expires_at": expires_at,
+        "locale": app_settings.CHECKOUT_LOCALE,
+    }
+    if totals.shipping:
+        params["shipping_options"] = [
+            {
+                "shipping_rate_data": {
+                    "type": "fixed_amount",
+                    "display_name": _("Shipping"),
+                    "fixed_amount": {"amount": totals.shipping, "currency": code},
+                }
+            }
+        ]
+    if countries:
+        params["shipping_address_collection"] = {"allowed_countries": countries}
+    if app_settings.ALLOW_PROMOTION_CODES:
+        params["allow_promotion_codes"] = True
+    if totals.tax_mode is pricing.TaxMode.STRIPE:
+        params["automatic_tax"] = {"enabled": True}
+    return params
+
+
+def idempotency_key(order: Order, params: dict[str, Any]) -> str:
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:24]
+    return f"wsc-{order.public_id}-{digest}"
+
+
+def start_checkout(
+    request: HttpRequest,
+    *,
+    email: str,
+    name: str,
+    success_url: str,
+    cancel_url: str,
+    countries: list[str],
+) -> CheckoutStarted:
+    """Save the order as pending, then create its Checkout Session.
+
+    Raises :class:`CheckoutError` with a shopper message; the cart is never
+    changed here and the order row is kept whatever Stripe answers.
+    """
+    priced = Cart(request).price()
+    if not priced.can_checkout:
+        raise CheckoutError(" ".join(priced.problems) or _("Your cart is empty."))
+    order, created = _pending_order(request, priced, email, name)
+    remember_order(request, order)
+    if created:
+        transaction.on_commit(
+            lambda: order_created.send(sender=Order, order=order, request=request)
+        )
+    if order.stripe_session_id and order.stripe_checkout_url:
+        return CheckoutStarted(order, order.stripe_checkout_url)
+
+    result_url = _absolute(request, success_url)
+    separator = "&" if "?" in result_url else "?"
+    params = session_params(
+        request,
+        order,
+        priced,
+        success_url=f"{result_url}{separator}session_id={{CHECKOUT_SESSION_ID}}",
+        cancel_url=_absolute(request, cancel_url)
+        + ("&" if "?" in cancel_url else "?")
+        + urlencode({"cancelled": str(order.public_id)}),
+        countries=countries,
+    )
+    try:
+        session = get_gateway().create_checkout_session(
+            params, idempotency_key=idempotency_key(order, params)
+        )
+    except StripeServiceError as exc:
+        logger.error(
+            "checkout_session_failed",
+            extra={
+                "order": order.reference,
+                "amount": order.total,
+                "currency": order.currency,
+                "stripe": exc.log_details,
+            },
+        )
+        if not exc.retryable:
+            # Stripe remembers a refused request under its idempotency key:
+            # the next attempt must be a new order.
+            Order.objects.filter(pk=order.pk, status=Order.Status.PENDING).update(
+                status=Order.Status.FAILED
+            )
+        raise CheckoutError(str(exc.user_message), order) from exc
+
+    expected_total = order.total
+    if not order.tax_at_payment and session.amount_total != expected_total:
+        logger.error(
+            "checkout_amount_mismatch",
+            extra={
+                "order": order.reference,
+                "order_total": expected_total,
+                "stripe_total": session.amount_total,
+                "stripe_session": session.id,
+            },
+        )
+        Order.objects.filter(pk=order.pk).update(status=Order.Status.FAILED)
+        raise CheckoutError(
+            _("Payment could not be started because the amounts did not agree. Please try again."),
+            order,
+        )
+    Order.objects.filter(pk=order.pk).update(
+        stripe_session_id=session.id, stripe_checkout_url=session.url or ""
+    )
+    order.stripe_session_id = session.id
+    logger.info(
+        "checkout_session_created",
+        extra={
+            "order": order.reference,
+            "stripe_session": session.id,
+            "amount": order.total,
+            "currency": order.currency,
+        },
+    )
+    return CheckoutStarted(order, session.url or "")
+
+
+def cancel_order(request: HttpRequest, public_id: str) -> Order | None:
+    """The shopper came back from Stripe with "cancel": mark the order, expire the session."""
+    order = Order.objects.filter(public_id=public_id).first() if _is_uuid(public_id) else None
+    if order is None or not placed_by(request, order):
+        return None
+    updated = Order.objects.filter(pk=order.pk, status=Order.Status.PENDING).update(
+        status=Order.Status.CANCELLED, checkout_key=""
+    )
+    if updated and order.stripe_session_id:
+        try:
+            get_gateway().expire_checkout_session(order.stripe_session_id)
+        except StripeServiceError as exc:
+            # Best effort: an open session expires on its own at expires_at.
+            logger.warning(
+                "checkout_session_expire_failed",
+                extra={"order": order.reference, "stripe": exc.log_details},
+            )
+    order.refresh_from_db()
+    return order
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .. import pricing
+
+# Letters and digits that cannot be confused when read aloud or typed.
+_REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_reference() -> str:
+    """A short order number for people ("K7Q2-MX4P"); not a secret, not an access key."""
+    raw = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+class Order(models.Model):
+    """One attempt to pay for a cart. Saved as pending before Stripe is called."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting payment")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Payment failed")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
+
+    # The id in URLs and in Stripe's metadata: random, so it cannot be guessed.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(
+        _("order number"), max_length=12, unique=True, default=new_reference, editable=False
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    site = models.ForeignKey(
+        "wagtailcore.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    email = models.EmailField(_("email"))
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    subtotal = models.BigIntegerField(_("subtotal"))
+    tax = models.BigIntegerField(_("tax"))
+    tax_mode = models.CharField(max_length=16, default=pricing.TaxMode.NONE.value)
+    tax_label = models.CharField(max_length=40, blank=True)
+    shipping = models.BigIntegerField(_("shipping"))
+    total = models.BigIntegerField(_("total"))
+    stripe_session_id = models.CharField(
+        _("Stripe Checkout Session"), max_length=255, unique=True, null=True, blank=True
+    )
+    # Hosted page of the session, so a repeated submit goes back to it without
+    # asking Stripe again.
+    stripe_checkout_url = models.URLField(max_length=2000, blank=True, editable=False)
+    # Same browser session + same cart + same details = the same pending order,
+    # so a double click cannot create two orders or two Checkout Sessions.
+    checkout_key = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    stripe_payment_intent_id = models.CharField(
+        _("Stripe PaymentIntent"), max_length=255, blank=True, db_index=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["checkout_key"],
+                condition=models.Q(status="pending") & ~models.Q(checkout_key=""),
+                name="wsc_one_pending_order_per_checkout_key",
+            )
+        ]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def currency_info(self) -> pricing.Currency:
+        return pricing.get_currency(self.currency)
+
+    @property
+    def tax_added(self) -> bool:
+        return self.tax_mode == pricing.TaxMode.ADDED.value
+
+    @property
+    def tax_included(self) -> bool:
+        return self.tax_mode == pricing.TaxMode.INCLUDED.value
+
+    @property
+    def tax_at_payment(self) -> bool:
+        return self.tax_mode == pricing.TaxMode.STRIPE.value
+
+
+class OrderLine(models.Model):
+    """What was bought, as it was when the order was placed."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        "wagtail_stripe_checkout.Product",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    name = models.CharField(max_length=255)
+    sku = models.CharField(max_length=64)
+    unit_amount = models.BigIntegerField()
+    quantity = models.PositiveIntegerField()
+    total = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.name}"

@@ -1,0 +1,203 @@
+"""The only module that talks to Stripe (with ``testing/``, the only one importing it).
+
+``get_gateway()`` returns a :class:`StripeGateway` built from settings: pinned
+API version, app info, a request timeout, bounded network retries and an API
+base that can point at the offline stand-in. Its methods take and return plain
+typed values and raise only :mod:`.errors` exceptions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import stripe
+
+from .. import __version__
+from ..conf import app_settings
+from . import errors
+
+logger = logging.getLogger("wagtail_stripe_checkout.stripe")
+
+APP_NAME = "wagtail-stripe-checkout"
+APP_URL = "https://github.com/wagtail-stripe-checkout/wagtail-stripe-checkout"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class LineItem:
+    description: str
+    quantity: int
+    unit_amount: int
+    amount_total: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    """What we use of a Stripe Checkout Session."""
+
+    id: str
+    url: str | None
+    status: str  # open, complete, expired
+    payment_status: str  # paid, unpaid, no_payment_required
+    amount_total: int | None
+    currency: str | None  # upper case, like ours
+    client_reference_id: str | None
+    payment_intent_id: str | None
+    customer_email: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+    line_items: list[LineItem] | None = None
+
+    @property
+    def is_paid(self) -> bool:
+        return self.payment_status in ("paid", "no_payment_required")
+
+
+def _map_error(exc: stripe.StripeError) -> errors.StripeServiceError:
+    details: dict[str, Any] = {
+        "stripe_error": type(exc).__name__,
+        "http_status": exc.http_status,
+        "code": exc.code,
+        "request_id": exc.request_id,
+    }
+    if isinstance(exc, stripe.CardError):
+        details["decline_code"] = getattr(exc.error, "decline_code", None) if exc.error else None
+        return errors.PaymentDeclined(str(exc.user_message or ""), **details)
+    if isinstance(exc, stripe.IdempotencyError):
+        return errors.IdempotencyConflict(**details)
+    if isinstance(exc, stripe.InvalidRequestError):
+        if exc.http_status == 404 or exc.code == "resource_missing":
+            return errors.NotFound(**details)
+        details["param"] = exc.param
+        return errors.InvalidRequest(**details)
+    if isinstance(exc, stripe.AuthenticationError):
+        return errors.AuthenticationFailed(**details)
+    if isinstance(exc, stripe.PermissionError):
+        return errors.PermissionDenied(**details)
+    if isinstance(exc, stripe.RateLimitError):
+        return errors.RateLimited(**details)
+    if isinstance(exc, stripe.APIConnectionError):
+        text = str(exc)
+        if "Timeout" in text or "timed out" in text:
+            return errors.TimedOut(**details)
+        return errors.ConnectionFailed(**details)
+    return errors.StripeUnavailable(**details)
+
+
+def _session_from_stripe(stripe_object: Any) -> CheckoutSession:
+    # Since SDK v15 a StripeObject is not a dict: read a plain copy.
+    obj: dict[str, Any] = stripe_object.to_dict()
+    line_items = None
+    expanded = obj.get("line_items")
+    if expanded is not None:
+        line_items = [
+            LineItem(
+                description=item.get("description") or "",
+                quantity=int(item.get("quantity") or 0),
+                unit_amount=int((item.get("price") or {}).get("unit_amount") or 0),
+                amount_total=int(item.get("amount_total") or 0),
+                currency=str(item.get("currency") or "").upper(),
+            )
+            for item in expanded.get("data", [])
+        ]
+    payment_intent = obj.get("payment_intent")
+    if payment_intent is not None and not isinstance(payment_intent, str):
+        payment_intent = payment_intent.get("id")
+    currency = obj.get("currency")
+    details = obj.get("customer_details") or {}
+    return CheckoutSession(
+        id=obj["id"],
+        url=obj.get("url"),
+        status=obj.get("status") or "",
+        payment_status=obj.get("payment_status") or "",
+        amount_total=obj.get("amount_total"),
+        currency=currency.upper() if currency else None,
+        client_reference_id=obj.get("client_reference_id"),
+        payment_intent_id=payment_intent,
+        customer_email=obj.get("customer_email") or details.get("email"),
+        metadata=dict(obj.get("metadata") or {}),
+        line_items=line_items,
+    )
+
+
+class StripeGateway:
+    def __init__(self, client: stripe.StripeClient, *, api_base: str | None = None) -> None:
+        self.client = client
+        self.api_base = api_base
+
+    @contextmanager
+    def _translate(self, operation: str, **context: Any) -> Iterator[None]:
+        try:
+            yield
+        except stripe.StripeError as exc:
+            mapped = _map_error(exc)
+            mapped.log_details.update(operation=operation, **context)
+            logger.warning("stripe_request_failed", extra={"stripe": mapped.log_details})
+            raise mapped from exc
+
+    def _call(self, operation: str, fn: Callable[[], T], **context: Any) -> T:
+        with self._translate(operation, **context):
+            return fn()
+
+    def create_checkout_session(
+        self, params: dict[str, Any], *, idempotency_key: str
+    ) -> CheckoutSession:
+        obj = self._call(
+            "checkout.sessions.create",
+            lambda: self.client.v1.checkout.sessions.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key},
+            ),
+            client_reference_id=params.get("client_reference_id"),
+        )
+        return _session_from_stripe(obj)
+
+    def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
+        """One request: the session with its line items expanded."""
+        obj = self._call(
+            "checkout.sessions.retrieve",
+            lambda: self.client.v1.checkout.sessions.retrieve(
+                session_id, params={"expand": ["line_items"]}
+            ),
+            session_id=session_id,
+        )
+        return _session_from_stripe(obj)
+
+    def expire_checkout_session(self, session_id: str) -> CheckoutSession:
+        obj = self._call(
+            "checkout.sessions.expire",
+            lambda: self.client.v1.checkout.sessions.expire(session_id),
+            session_id=session_id,
+        )
+        return _session_from_stripe(obj)
+
+
+def build_client(api_base: str | None = None) -> stripe.StripeClient:
+    base = api_base or app_settings.API_BASE
+    return stripe.StripeClient(
+        app_settings.SECRET_KEY or "sk_test_missing",
+        stripe_version=app_settings.API_VERSION,
+        base_addresses={"api": base} if base else None,
+        max_network_retries=app_settings.MAX_NETWORK_RETRIES,
+        http_client=stripe.RequestsClient(timeout=app_settings.TIMEOUT),
+    )
+
+
+def configure_sdk() -> None:
+    """Identify the package to Stripe (called once from ``AppConfig.ready``)."""
+    stripe.set_app_info(APP_NAME, version=__version__, url=APP_URL)
+
+
+def get_gateway() -> StripeGateway:
+    """A gateway for the current settings (cheap; settings are read each call)."""
+    api_base = app_settings.API_BASE
+    if app_settings.STAND_IN and not api_base:
+        from ..testing.server import ensure_process_stand_in
+
+        api_base = ensure_process_stand_in().api_base
+    return StripeGateway(build_client(api_base), api_base=api_base)
