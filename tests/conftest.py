@@ -76,3 +76,14 @@ def cart_session(client: Any) -> dict[str, Any]:
     from wagtail_stripe_checkout.conf import app_settings
 
     return dict(client.session.get(app_settings.CART_SESSION_KEY, {"lines": {}}))
+
+
+@pytest.fixture
+def checkout_pages(home: Page, shop: ShopSettings):
+    from wagtail_stripe_checkout.contrib.pages.models import CheckoutPage, CheckoutResultPage
+
+    checkout = CheckoutPage(title="Checkout", slug="checkout")
+    home.add_child(instance=checkout)
+    result = CheckoutResultPage(title="Thanks", slug="thanks", thank_you="<p>Cheers!</p>")
+    checkout.add_child(instance=result)
+    return checkout, result

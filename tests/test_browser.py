@@ -167,3 +167,106 @@ def test_browser_validation_stops_a_bad_quantity_and_the_server_refuses_it_too(s
     assert "Enter a whole number of at least 1." in nojs.locator(".wsc-messages").inner_text()
     assert "Cart: empty" in nojs.locator(".wsc-cart-summary").inner_text()
     context.close()
+
+
+def fill_cart(page, base):
+    page.goto(base + "/shop/cart/")
+    if page.get_by_role("button", name="Empty cart").count():
+        page.get_by_role("button", name="Empty cart").click()
+        page.wait_for_load_state()
+    page.goto(base + "/")
+    page.locator("article.wsc-product", has_text="Canvas tote bag").first.get_by_role(
+        "button"
+    ).click()
+    page.wait_for_load_state()
+    page.locator("article.wsc-product", has_text="Dot-grid notebook").first.get_by_role(
+        "button"
+    ).click()
+    page.wait_for_load_state()
+    page.goto(base + "/shop/cart/")
+    return page.locator("[data-wsc-total]").inner_text()
+
+
+def go_to_stripe(page):
+    page.get_by_role("link", name="Proceed to checkout").click()
+    page.wait_for_load_state()
+    page.get_by_label("Email").fill("shopper@example.com")
+    page.get_by_role("button", name="Proceed to payment").click()
+    page.wait_for_url("**/pay/cs_test_*")
+
+
+def test_shopper_pays_with_4242_and_sees_the_confirmation(sandbox, browser, tmp_path):
+    page = browser.new_page()
+    cart_total = fill_cart(page, sandbox)
+    # $18.50 + $9.99 = $28.49; tax 8.25% = $2.35; shipping $5.00 → $35.84
+    assert cart_total == "$35.84"
+    go_to_stripe(page)
+    assert "Pay 35.84 USD" in page.content()
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_role("button", name="Pay").click()
+    page.wait_for_url("**/checkout/thank-you/?session_id=cs_test_*")
+    assert "is confirmed and paid" in page.locator(".wsc-result__status").inner_text()
+    assert page.locator("[data-wsc-total]").inner_text() == cart_total
+    lines = page.locator("tr[data-wsc-line]").all_inner_texts()
+    assert any("Canvas tote bag" in line for line in lines)
+    assert any("Dot-grid notebook" in line for line in lines)
+    assert "Cart: empty" in page.locator(".wsc-cart-summary").inner_text()
+    page.screenshot(path=str(tmp_path / "confirmation.png"), full_page=True)
+
+
+def test_a_declined_card_can_be_retried_with_4242(sandbox, browser):
+    page = browser.new_page()
+    fill_cart(page, sandbox)
+    go_to_stripe(page)
+    page.get_by_label("Card number").fill("4000 0000 0000 0002")
+    page.get_by_role("button", name="Pay").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("alert").inner_text() == "Your card was declined."
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_role("button", name="Pay").click()
+    page.wait_for_url("**/checkout/thank-you/?session_id=cs_test_*")
+    assert "is confirmed and paid" in page.locator(".wsc-result__status").inner_text()
+
+
+def test_cancel_returns_to_a_full_cart(sandbox, browser):
+    page = browser.new_page()
+    cart_total = fill_cart(page, sandbox)
+    go_to_stripe(page)
+    page.get_by_role("link", name="Back (cancel payment)").click()
+    page.wait_for_url("**/checkout/")
+    assert "Payment cancelled; your cart is saved." in page.locator(".wsc-messages").inner_text()
+    assert page.locator("[data-wsc-total]").inner_text() == cart_total
+    assert page.get_by_role("button", name="Proceed to payment").is_visible()
+    assert "Cart: 2 items" in page.locator(".wsc-cart-summary").inner_text()
+
+
+def test_the_pay_button_shows_a_loading_state_while_the_session_is_created(sandbox, browser):
+    page = browser.new_page()
+    fill_cart(page, sandbox)
+    page.get_by_role("link", name="Proceed to checkout").click()
+    page.wait_for_load_state()
+    page.get_by_label("Email").fill("shopper@example.com")
+    # Hold the submission in the page so the in-between state can be looked at.
+    page.evaluate(
+        "document.querySelector('[data-wsc-checkout-form]')"
+        ".addEventListener('submit', e => e.preventDefault())"
+    )
+    button = page.get_by_role("button", name="Proceed to payment")
+    button.click()
+    page.wait_for_function("document.querySelector('[data-wsc-pay-button]').disabled === true")
+    assert button.get_attribute("aria-busy") == "true"
+    spinner = page.evaluate(
+        "getComputedStyle(document.querySelector('[data-wsc-pay-button]'), '::after').animationName"
+    )
+    assert spinner == "wsc-spin"
+
+
+def test_inline_email_validation_before_anything_is_sent(sandbox, browser):
+    page = browser.new_page()
+    fill_cart(page, sandbox)
+    page.get_by_role("link", name="Proceed to checkout").click()
+    page.wait_for_load_state()
+    page.get_by_label("Email").fill("not-an-email")
+    page.get_by_role("button", name="Proceed to payment").click()
+    assert page.locator(".wsc-field-error").inner_text() == "Enter a valid email address."
+    assert "/checkout/" in page.url

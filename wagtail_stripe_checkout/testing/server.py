@@ -133,6 +133,17 @@ class _State:
     faults: list[_Fault] = field(default_factory=list)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return  # the client gave up (a timeout test); nothing to report
+        super().handle_error(request, client_address)
+
+
 class StripeStandIn:
     """An offline Stripe. Start it, point the SDK's API base at ``api_base``."""
 
@@ -161,8 +172,7 @@ class StripeStandIn:
     # Life cycle --------------------------------------------------------------
     def start(self) -> StripeStandIn:
         handler = type("Handler", (_Handler,), {"stand_in": self})
-        self._server = ThreadingHTTPServer((self.host, self.port), handler)
-        self._server.daemon_threads = True
+        self._server = _Server((self.host, self.port), handler)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="stripe-stand-in", daemon=True
@@ -270,6 +280,24 @@ class StripeStandIn:
         raise StripeHTTPError(
             404, f"Unrecognized request URL ({method}: {path}).", code="resource_missing"
         )
+
+    def handle_api_safe(
+        self, method: str, path: str, params: dict[str, Any], headers: Any = None
+    ) -> tuple[int, dict[str, Any]]:
+        """Answer as the HTTP API would, without HTTP (for inspecting error bodies)."""
+        params = decode_form(_encode(params))
+        try:
+            return self.handle_api(method, path, params, headers or {})
+        except ParamError as exc:
+            return 400, {
+                "error": {
+                    "type": "invalid_request_error",
+                    "message": exc.message,
+                    "param": exc.param,
+                }
+            }
+        except StripeHTTPError as exc:
+            return exc.status, {"error": exc.body}
 
     def _get_session(self, session_id: str) -> dict[str, Any]:
         session = self.state.sessions.get(session_id)
@@ -796,6 +824,21 @@ class StripeStandIn:
                     fault.remaining -= 1
                     return fault.kind
         return None
+
+
+def _encode(params: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Plain params into the SDK's form encoding (the inverse of ``decode_form``)."""
+    pairs: list[tuple[str, str]] = []
+    items = params.items() if isinstance(params, dict) else enumerate(params)
+    for key, value in items:
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        if isinstance(value, (dict, list)):
+            pairs.extend(_encode(value, name))
+        elif isinstance(value, bool):
+            pairs.append((name, "true" if value else "false"))
+        elif value is not None:
+            pairs.append((name, str(value)))
+    return pairs
 
 
 def _int(value: Any, param: str) -> int:
