@@ -11,6 +11,11 @@ from pathlib import Path
 
 REQUIRED = [
     "wagtail_stripe_checkout/migrations/0001_initial.py",
+    "wagtail_stripe_checkout/migrations/0002_orders.py",
+    "wagtail_stripe_checkout/contrib/pages/migrations/0001_initial.py",
+    "wagtail_stripe_checkout/templates/wagtail_stripe_checkout/pages/checkout_page.html",
+    "wagtail_stripe_checkout/templates/wagtail_stripe_checkout/pages/checkout_result_page.html",
+    "wagtail_stripe_checkout/testing/fixtures.json",
     "wagtail_stripe_checkout/templates/wagtail_stripe_checkout/cart/cart_page.html",
     "wagtail_stripe_checkout/templates/wagtail_stripe_checkout/blocks/buy_block.html",
     "wagtail_stripe_checkout/templates/wagtail_stripe_checkout/blocks/product_grid_block.html",
