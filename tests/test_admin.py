@@ -102,3 +102,157 @@ def test_users_without_permission_cannot_see_products(client, make_product, shop
     response = client.get(PRODUCTS)
     assert response.status_code in (302, 403)
     assert "Mug" not in response.content.decode()
+
+
+ORDERS = "/admin/shop/orders/"
+
+
+@pytest.fixture
+def orders(db, site):
+    from wagtail_stripe_checkout.models import Order, OrderLine
+
+    paid = Order.objects.create(
+        email="alice@example.com",
+        currency="USD",
+        subtotal=1554,
+        tax=0,
+        shipping=200,
+        total=1754,
+        status="paid",
+        stripe_session_id="cs_test_" + "a" * 20,
+        stripe_payment_intent_id="pi_alice",
+        site=site,
+    )
+    OrderLine.objects.create(
+        order=paid, name="Mug", sku="MUG-01", unit_amount=777, quantity=2, total=1554
+    )
+    pending = Order.objects.create(
+        email="bob@example.com",
+        currency="USD",
+        subtotal=500,
+        tax=0,
+        shipping=0,
+        total=500,
+        stripe_session_id="cs_test_" + "b" * 20,
+        site=site,
+    )
+    return paid, pending
+
+
+def test_orders_list_filter_search_and_export(editor, orders):
+    paid, pending = orders
+    html = editor.get(ORDERS).content.decode()
+    assert paid.reference in html and pending.reference in html
+    assert "$17.54" in html and "alice@example.com" in html
+    html = editor.get(ORDERS, {"status": "paid"}).content.decode()
+    assert paid.reference in html and pending.reference not in html
+    html = editor.get(ORDERS + "results/", {"q": "bob@"}).content.decode()
+    assert pending.reference in html and paid.reference not in html
+    html = editor.get(ORDERS + "results/", {"q": paid.reference}).content.decode()
+    assert paid.reference in html and pending.reference not in html
+    html = editor.get(ORDERS + "results/", {"q": "cs_test_bbbb"}).content.decode()
+    assert pending.reference in html and paid.reference not in html
+    response = editor.get(ORDERS, {"export": "csv"})
+    body = (
+        b"".join(response.streaming_content).decode()
+        if response.streaming
+        else response.content.decode()
+    )
+    assert "Order" in body.splitlines()[0] and "Total" in body.splitlines()[0]
+    assert f"{paid.reference}" in body and "17.54" in body and "alice@example.com" in body
+    response = editor.get(ORDERS, {"export": "xlsx"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_orders_are_read_only_in_the_admin(editor, orders):
+    paid, _ = orders
+    html = editor.get(ORDERS).content.decode()
+    assert f"{ORDERS}new/" not in html
+    assert editor.get(f"{ORDERS}new/").status_code in (302, 403)
+    assert editor.post(f"{ORDERS}edit/{paid.pk}/", {"name": "x"}).status_code in (302, 403)
+    assert editor.post(f"{ORDERS}delete/{paid.pk}/").status_code in (302, 403)
+    paid.refresh_from_db()
+    assert paid.name == "" and paid.status == "paid"
+
+
+def test_order_inspect_shows_lines_amounts_and_events(editor, orders):
+    from wagtail_stripe_checkout.models import WebhookEvent
+
+    paid, _ = orders
+    WebhookEvent.objects.create(
+        stripe_event_id="evt_1",
+        type="checkout.session.completed",
+        order=paid,
+        outcome="processed",
+        detail="fulfilled",
+    )
+    html = editor.get(f"{ORDERS}inspect/{paid.pk}/").content.decode()
+    assert "MUG-01" in html and "$15.54" in html and "$17.54" in html
+    assert "checkout.session.completed" in html and "evt_1" in html
+    assert "Refund" in html
+
+
+def test_refund_asks_for_confirmation_then_asks_stripe(editor, orders, stripe_stand_in):
+    paid, _ = orders
+    stripe_stand_in.state.charges["pi_alice"] = {
+        "id": "ch_alice",
+        "object": "charge",
+        "amount": 1754,
+        "amount_refunded": 0,
+        "currency": "usd",
+        "payment_intent": "pi_alice",
+        "refunded": False,
+    }
+    url = f"{ORDERS}refund/{paid.pk}/"
+    html = editor.get(url).content.decode()
+    assert "This cannot be undone." in html and 'value="17.54"' in html
+    response = editor.post(url, {"amount": "20.00"})
+    assert "At most $17.54 can be refunded." in response.content.decode()
+    assert stripe_stand_in.requests_to("/v1/refunds") == []
+    response = editor.post(url, {"amount": "5.00", "confirm": "1"}, follow=True)
+    assert "Refund of $5.00 for order" in response.content.decode()
+    (request,) = stripe_stand_in.requests_to("/v1/refunds")
+    assert request.params == {"payment_intent": "pi_alice", "amount": "500"}
+    assert (
+        stripe_stand_in.events_of_type("charge.refunded")[0]["data"]["object"]["amount_refunded"]
+        == 500
+    )
+    paid.refresh_from_db()
+    assert paid.status == "paid"  # changes when charge.refunded arrives at the webhook
+
+
+def test_refund_needs_its_own_permission(client, orders):
+    paid, _ = orders
+    user = get_user_model().objects.create_user("viewer", "viewer@example.com", "pw")
+    group = Group.objects.create(name="Order viewers")
+    group.permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        Permission.objects.get(codename="view_order"),
+    )
+    user.groups.add(group)
+    client.force_login(user)
+    html = client.get(ORDERS).content.decode()
+    assert paid.reference in html
+    inspect = client.get(f"{ORDERS}inspect/{paid.pk}/").content.decode()
+    assert "Refund…" not in inspect
+    assert client.get(f"{ORDERS}refund/{paid.pk}/").status_code in (302, 403)
+    assert client.post(f"{ORDERS}refund/{paid.pk}/", {"amount": "1"}).status_code in (302, 403)
+    group.permissions.add(Permission.objects.get(codename="refund_order"))
+    user = get_user_model().objects.get(pk=user.pk)
+    client.force_login(user)
+    assert client.get(f"{ORDERS}refund/{paid.pk}/").status_code == 200
+
+
+def test_users_without_permission_cannot_see_orders(client, orders):
+    paid, _ = orders
+    user = get_user_model().objects.create_user("clerk", "c@example.com", "pw")
+    group = Group.objects.create(name="Admin only")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    user.groups.add(group)
+    client.force_login(user)
+    response = client.get(ORDERS)
+    assert response.status_code in (302, 403)
+    assert paid.reference not in response.content.decode()
+    assert client.get(f"{ORDERS}inspect/{paid.pk}/").status_code in (302, 403)
+    assert "alice@example.com" not in client.get(f"{ORDERS}inspect/{paid.pk}/").content.decode()

@@ -43,6 +43,8 @@ def run(cmd: list[str], **kwargs: object) -> None:
 
 def serve(host: str, port: int) -> int:
     manage = [sys.executable, str(SANDBOX / "manage.py")]
+    # The offline Stripe stand-in sends its signed events to this server.
+    os.environ.setdefault("SANDBOX_WEBHOOK_URL", f"http://{host}:{port}/shop/webhook/")
     run([*manage, "migrate", "--no-input", "-v", "0"], cwd=SANDBOX)
     run([*manage, "load_demo"], cwd=SANDBOX)
     url = f"http://{host}:{port}/"

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.models import Site
 
-from . import pricing
+from . import fulfilment, pricing, stock
 from .cart import Cart, PricedCart
 from .conf import app_settings
 from .models import Order, OrderLine
@@ -83,7 +83,8 @@ def _fingerprint(request: HttpRequest, priced: PricedCart, email: str, name: str
 def _pending_order(
     request: HttpRequest, priced: PricedCart, email: str, name: str
 ) -> tuple[Order, bool]:
-    """The pending order for this browser, cart and details: reused, or created with its lines."""
+    """The pending order for this browser, cart and details: reused, or created with
+    its lines and its stock reserved (all or nothing)."""
     if not request.session.session_key:
         request.session.save()
     key = _fingerprint(request, priced, email, name)
@@ -123,6 +124,17 @@ def _pending_order(
                 )
                 for line in priced.lines
             )
+            if stock.reserve(priced):
+                Order.objects.filter(pk=order.pk).update(stock_reserved=True)
+                order.stock_reserved = True
+    except stock.SoldOut as exc:
+        raise CheckoutError(
+            _(
+                "Sorry, %(name)s sold out while you were checking out. "
+                "Your cart has been updated; please check it and try again."
+            )
+            % {"name": exc.product.name}
+        ) from None
     except IntegrityError:
         # The same double click, a moment earlier, in another request.
         return Order.objects.get(checkout_key=key, status=Order.Status.PENDING), False
@@ -288,10 +300,8 @@ def start_checkout(
         )
         if not exc.retryable:
             # Stripe remembers a refused request under its idempotency key:
-            # the next attempt must be a new order.
-            Order.objects.filter(pk=order.pk, status=Order.Status.PENDING).update(
-                status=Order.Status.FAILED
-            )
+            # the next attempt must be a new order; this one gives its stock back.
+            fulfilment.fail(order)
         raise CheckoutError(str(exc.user_message), order) from exc
 
     expected_total = order.total
@@ -305,7 +315,7 @@ def start_checkout(
                 "stripe_session": session.id,
             },
         )
-        Order.objects.filter(pk=order.pk).update(status=Order.Status.FAILED)
+        fulfilment.fail(order)
         raise CheckoutError(
             _("Payment could not be started because the amounts did not agree. Please try again."),
             order,
@@ -331,10 +341,8 @@ def cancel_order(request: HttpRequest, public_id: str) -> Order | None:
     order = Order.objects.filter(public_id=public_id).first() if _is_uuid(public_id) else None
     if order is None or not placed_by(request, order):
         return None
-    updated = Order.objects.filter(pk=order.pk, status=Order.Status.PENDING).update(
-        status=Order.Status.CANCELLED, checkout_key=""
-    )
-    if updated and order.stripe_session_id:
+    changed = fulfilment.cancel(order) is fulfilment.Outcome.CHANGED
+    if changed and order.stripe_session_id:
         try:
             get_gateway().expire_checkout_session(order.stripe_session_id)
         except StripeServiceError as exc:

@@ -97,6 +97,26 @@ class AppSettings:
         """Stripe Checkout's language: ``"auto"`` follows the shopper's browser."""
         return str(self._get("CHECKOUT_LOCALE", "auto"))
 
+    # Emails --------------------------------------------------------------------
+    @property
+    def FROM_EMAIL(self) -> str | None:
+        """Sender of order emails; ``None`` uses ``DEFAULT_FROM_EMAIL``."""
+        value = self._get("FROM_EMAIL", None)
+        return str(value) if value else None
+
+    @property
+    def STAFF_EMAILS(self) -> list[str]:
+        """Addresses told about each paid order; empty for none."""
+        value = self._get("STAFF_EMAILS", [])
+        if isinstance(value, str):
+            return [value] if value else []
+        return [str(v) for v in value]
+
+    @property
+    def RECONCILE_HOURS(self) -> int:
+        """How far back ``reconcile_stripe`` looks by default (Stripe retries events for 3 days)."""
+        return int(self._get("RECONCILE_HOURS", 72))
+
     # Shop behaviour --------------------------------------------------------
     @property
     def DEFAULT_CURRENCY(self) -> str:

@@ -1,12 +1,23 @@
-"""Signals a site can listen to. Every one is sent after the transaction commits.
+"""Signals a site can listen to. Every one is sent after the transaction commits,
+once per change of status.
 
-``order_created(sender=Order, order=order, request=request)``
-    An order was saved as pending, before Stripe is asked for a session.
-``order_paid(sender=Order, order=order)``
-    Payment is confirmed; sent exactly once per order.
+``order_created(sender=Order, order, request)``
+    A pending order was saved, before Stripe is asked for a session.
+``order_paid(sender=Order, order)``
+    Payment is confirmed (exactly once per order).
+``order_failed(sender=Order, order)``
+    A delayed payment failed, or Stripe refused to start the payment.
+``order_expired(sender=Order, order)``
+    The Checkout Session expired unpaid, or the shopper cancelled.
+``order_refunded(sender=Order, order, amount, full)``
+    Stripe reports a refund of ``amount`` (smallest unit); ``full`` when the
+    whole total is now refunded.
 """
 
 from django.dispatch import Signal
 
 order_created = Signal()
 order_paid = Signal()
+order_failed = Signal()
+order_expired = Signal()
+order_refunded = Signal()

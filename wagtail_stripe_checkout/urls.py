@@ -15,4 +15,5 @@ urlpatterns = [
     path("api/cart/update/", views.api_cart_update, name="api_cart_update"),
     path("api/cart/remove/", views.api_cart_remove, name="api_cart_remove"),
     path("api/cart/clear/", views.api_cart_clear, name="api_cart_clear"),
+    path("webhook/", views.stripe_webhook, name="webhook"),
 ]

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from .cart import Cart, CartError, PricedCart, parse_quantity
@@ -181,3 +182,27 @@ api_cart_add = _api_action("add")
 api_cart_update = _api_action("update")
 api_cart_remove = _api_action("remove")
 api_cart_clear = _api_action("clear")
+
+
+# Stripe webhooks -----------------------------------------------------------
+
+
+@csrf_exempt  # Stripe cannot send a CSRF token; the signature check replaces it.
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    """Verify the ``Stripe-Signature`` on the raw body, then record and handle the event."""
+    import logging
+
+    from . import webhooks
+    from .services import InvalidSignature, verify_webhook
+
+    try:
+        event = verify_webhook(
+            request.body, request.headers.get("Stripe-Signature"), app_settings.WEBHOOK_SECRETS
+        )
+    except InvalidSignature as exc:
+        logging.getLogger("wagtail_stripe_checkout.webhooks").warning(
+            "webhook_rejected", extra={"reason": str(exc)}
+        )
+        return HttpResponse("Invalid signature.", status=400, content_type="text/plain")
+    return webhooks.handle(event)

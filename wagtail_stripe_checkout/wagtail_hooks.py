@@ -1,5 +1,37 @@
+"""Only wiring: register the viewsets and the log actions."""
+
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
+from .admin_views import OrderViewSet, ReadOnlyPolicy
+from .models import Order
 from .viewsets import ProductViewSet
 
 register_snippet(ProductViewSet)
+
+try:  # Wagtail 8
+    from wagtail.permissions import register_permission_policy
+except ImportError:  # Wagtail 7.4: the viewset carries its policy
+    OrderViewSet.permission_policy = ReadOnlyPolicy(Order)
+else:
+    register_permission_policy(Order, ReadOnlyPolicy(Order))
+
+
+@hooks.register("register_admin_viewset")
+def register_order_viewset() -> OrderViewSet:
+    return OrderViewSet("wagtail_stripe_checkout_orders")
+
+
+@hooks.register("register_log_actions")
+def register_order_log_actions(actions: object) -> None:
+    for action, label in [
+        ("paid", _("Order paid")),
+        ("cancelled", _("Order cancelled by the shopper")),
+        ("expired", _("Order expired unpaid")),
+        ("failed", _("Order payment failed")),
+        ("refunded", _("Order refunded")),
+        ("partially_refunded", _("Order partially refunded")),
+        ("refund_requested", _("Refund requested from Stripe")),
+    ]:
+        actions.register_action(f"wagtail_stripe_checkout.order.{action}", label, label)  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from decimal import Decimal
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -61,12 +62,17 @@ class Order(models.Model):
     stripe_payment_intent_id = models.CharField(
         _("Stripe PaymentIntent"), max_length=255, blank=True, db_index=True
     )
+    # Stock taken for this order's lines while its session is open; given back
+    # once when the session expires, is cancelled or its payment fails.
+    stock_reserved = models.BooleanField(default=False, editable=False)
+    refunded_amount = models.BigIntegerField(_("refunded"), default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("refund_order", "Can refund orders")]
         constraints = [
             models.UniqueConstraint(
                 fields=["checkout_key"],
@@ -79,6 +85,45 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def partially_refunded(self) -> bool:
+        return self.status == self.Status.PAID and 0 < self.refunded_amount < self.total
+
+    @property
+    def refundable_amount(self) -> int:
+        return max(self.total - self.refunded_amount, 0) if self.status == self.Status.PAID else 0
+
+    def display(self, amount: int) -> str:
+        return pricing.format_amount(amount, self.currency_info)
+
+    @property
+    def total_display(self) -> str:
+        return self.display(self.total)
+
+    # Major-unit amounts for exports (Decimal, exact).
+    def _major(self, amount: int) -> Decimal:
+        return pricing.from_minor(amount, self.currency_info)
+
+    @property
+    def subtotal_amount(self) -> Decimal:
+        return self._major(self.subtotal)
+
+    @property
+    def tax_amount(self) -> Decimal:
+        return self._major(self.tax)
+
+    @property
+    def shipping_amount(self) -> Decimal:
+        return self._major(self.shipping)
+
+    @property
+    def total_amount(self) -> Decimal:
+        return self._major(self.total)
+
+    @property
+    def refunded_total_amount(self) -> Decimal:
+        return self._major(self.refunded_amount)
 
     @property
     def currency_info(self) -> pricing.Currency:
@@ -119,3 +164,28 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.name}"
+
+
+class WebhookEvent(models.Model):
+    """Every Stripe event received, once: a repeat is answered without doing anything twice."""
+
+    class Outcome(models.TextChoices):
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored")
+
+    stripe_event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    detail = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("Stripe event")
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.stripe_event_id}"

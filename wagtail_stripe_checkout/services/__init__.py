@@ -13,22 +13,37 @@ from .errors import (
     StripeUnavailable,
     TimedOut,
 )
-from .gateway import CheckoutSession, LineItem, StripeGateway, get_gateway
+from .gateway import (
+    CheckoutSession,
+    Event,
+    InvalidSignature,
+    LineItem,
+    Refund,
+    StripeGateway,
+    get_gateway,
+    session_from_dict,
+    verify_webhook,
+)
 
 __all__ = [
     "AuthenticationFailed",
     "CheckoutSession",
     "ConnectionFailed",
+    "Event",
     "IdempotencyConflict",
     "InvalidRequest",
+    "InvalidSignature",
     "LineItem",
     "NotFound",
     "PaymentDeclined",
     "PermissionDenied",
     "RateLimited",
+    "Refund",
     "StripeGateway",
     "StripeServiceError",
     "StripeUnavailable",
     "TimedOut",
     "get_gateway",
+    "session_from_dict",
+    "verify_webhook",
 ]

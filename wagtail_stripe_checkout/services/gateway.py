@@ -89,9 +89,34 @@ def _map_error(exc: stripe.StripeError) -> errors.StripeServiceError:
     return errors.StripeUnavailable(**details)
 
 
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    amount: int
+    currency: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """A verified webhook event; ``object`` is a plain dict of ``data.object``."""
+
+    id: str
+    type: str
+    created: int
+    object: dict[str, Any]
+
+
+class InvalidSignature(Exception):
+    """A webhook body that Stripe did not sign with any of our secrets."""
+
+
 def _session_from_stripe(stripe_object: Any) -> CheckoutSession:
     # Since SDK v15 a StripeObject is not a dict: read a plain copy.
-    obj: dict[str, Any] = stripe_object.to_dict()
+    return session_from_dict(stripe_object.to_dict())
+
+
+def session_from_dict(obj: dict[str, Any]) -> CheckoutSession:
     line_items = None
     expanded = obj.get("line_items")
     if expanded is not None:
@@ -168,6 +193,56 @@ class StripeGateway:
         )
         return _session_from_stripe(obj)
 
+    def list_checkout_sessions(
+        self, *, created_since: int, status: str = "complete"
+    ) -> Iterator[CheckoutSession]:
+        """Every session created since a Unix time, following Stripe's pagination."""
+        page = self._call(
+            "checkout.sessions.list",
+            lambda: self.client.v1.checkout.sessions.list(
+                params={"created": {"gte": created_since}, "status": status, "limit": 100}
+            ),
+        )
+        while True:
+            data = page.to_dict()
+            sessions = [session_from_dict(obj) for obj in data.get("data", [])]
+            yield from sessions
+            if not data.get("has_more") or not sessions:
+                return
+            last = sessions[-1].id
+            page = self._call(
+                "checkout.sessions.list",
+                lambda last=last: self.client.v1.checkout.sessions.list(  # type: ignore[misc]
+                    params={
+                        "created": {"gte": created_since},
+                        "status": status,
+                        "limit": 100,
+                        "starting_after": last,
+                    }
+                ),
+            )
+
+    def create_refund(
+        self, payment_intent_id: str, amount: int | None, *, idempotency_key: str
+    ) -> Refund:
+        params: dict[str, Any] = {"payment_intent": payment_intent_id}
+        if amount is not None:
+            params["amount"] = amount
+        obj = self._call(
+            "refunds.create",
+            lambda: self.client.v1.refunds.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key},
+            ),
+            payment_intent=payment_intent_id,
+        ).to_dict()
+        return Refund(
+            id=obj["id"],
+            amount=int(obj["amount"]),
+            currency=str(obj.get("currency") or "").upper(),
+            status=str(obj.get("status") or ""),
+        )
+
     def expire_checkout_session(self, session_id: str) -> CheckoutSession:
         obj = self._call(
             "checkout.sessions.expire",
@@ -201,3 +276,31 @@ def get_gateway() -> StripeGateway:
 
         api_base = ensure_process_stand_in().api_base
     return StripeGateway(build_client(api_base), api_base=api_base)
+
+
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+def verify_webhook(payload: bytes, signature: str | None, secrets: list[str]) -> Event:
+    """Check ``Stripe-Signature`` on the raw body against each secret (rotation) and
+    parse the event with the SDK. Raises :class:`InvalidSignature`."""
+    if not signature or not secrets:
+        raise InvalidSignature("missing signature or secret")
+    text = payload.decode("utf-8", errors="replace")
+    for secret in secrets:
+        try:
+            event = stripe.Webhook.construct_event(
+                text, signature, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+            )
+        except stripe.SignatureVerificationError:
+            continue
+        except ValueError as exc:
+            raise InvalidSignature("body is not a JSON event") from exc
+        data = event.to_dict()
+        return Event(
+            id=str(data["id"]),
+            type=str(data["type"]),
+            created=int(data.get("created") or 0),
+            object=dict((data.get("data") or {}).get("object") or {}),
+        )
+    raise InvalidSignature("no secret matches")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from stripe.params import RefundCreateParams
 from stripe.params.checkout import (
     SessionCreateParams,
     SessionExpireParams,
@@ -131,6 +132,8 @@ class _State:
     deliveries: list[Delivery] = field(default_factory=list)
     idempotency: dict[str, tuple[str, int, bytes]] = field(default_factory=dict)
     faults: list[_Fault] = field(default_factory=list)
+    charges: dict[str, dict[str, Any]] = field(default_factory=dict)  # by payment intent
+    refunds: list[dict[str, Any]] = field(default_factory=list)
 
 
 class _Server(ThreadingHTTPServer):
@@ -244,6 +247,33 @@ class StripeStandIn:
         """Pay as a shopper would on the hosted page: (paid, redirect URL or error)."""
         return self._pay(session_id, card, email=email)
 
+    def complete_unpaid(self, session_id: str) -> None:
+        """A delayed payment method: the session completes unpaid (sends checkout.session.completed)."""
+        with self.lock:
+            session = self._get_session(session_id)
+            session.update(
+                status="complete", payment_status="unpaid", payment_intent=_id("pi"), url=None
+            )
+            event = self._record_event(
+                "checkout.session.completed", self._public(session), session.get("_api_version")
+            )
+        self._deliver(event)
+
+    def settle_async(self, session_id: str, succeeded: bool) -> None:
+        """The delayed payment settles: checkout.session.async_payment_succeeded or _failed."""
+        with self.lock:
+            session = self._get_session(session_id)
+            if succeeded:
+                session["payment_status"] = "paid"
+                self._new_charge(session)
+            kind = "succeeded" if succeeded else "failed"
+            event = self._record_event(
+                f"checkout.session.async_payment_{kind}",
+                self._public(session),
+                session.get("_api_version"),
+            )
+        self._deliver(event)
+
     def expire(self, session_id: str) -> dict[str, Any]:
         """Let a session run out, as time passing would (sends checkout.session.expired)."""
         return self._expire(session_id, by_api=False)
@@ -269,6 +299,9 @@ class StripeStandIn:
             if method == "POST" and len(rest) == 2 and rest[1] == "expire":
                 validate(params, SessionExpireParams)
                 return 200, self._expire(rest[0], by_api=True)
+        if parts == ["v1", "refunds"] and method == "POST":
+            validate(params, RefundCreateParams)
+            return 200, self._refund(params, headers.get("Stripe-Version"))
         if parts[:2] == ["v1", "events"] and method == "GET" and len(parts) == 3:
             with self.lock:
                 for event in self.state.events:
@@ -758,6 +791,7 @@ class StripeStandIn:
                     ),
                 }
             )
+            self._new_charge(session)
             public = self._public(session)
             event = self._record_event(
                 "checkout.session.completed", public, session.get("_api_version")
@@ -765,6 +799,78 @@ class StripeStandIn:
             success = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session_id)
         self._deliver(event)
         return True, success
+
+    def _new_charge(self, session: dict[str, Any]) -> dict[str, Any]:
+        """The charge behind a paid session (what refunds act on)."""
+        charge = fixture("charge")
+        charge.update(
+            {
+                "id": _id("ch"),
+                "amount": session["amount_total"],
+                "amount_captured": session["amount_total"],
+                "amount_refunded": 0,
+                "captured": True,
+                "currency": session["currency"],
+                "created": int(time.time()),
+                "livemode": False,
+                "paid": True,
+                "payment_intent": session["payment_intent"],
+                "refunded": False,
+                "status": "succeeded",
+                "metadata": dict(session.get("metadata") or {}),
+            }
+        )
+        self.state.charges[session["payment_intent"]] = charge
+        return charge
+
+    def _refund(self, params: dict[str, Any], api_version: str | None) -> dict[str, Any]:
+        payment_intent = params.get("payment_intent")
+        if not payment_intent:
+            raise StripeHTTPError(
+                400,
+                "One of charge or payment_intent is required.",
+                code="parameter_missing",
+                param="payment_intent",
+            )
+        with self.lock:
+            charge = self.state.charges.get(payment_intent)
+            if charge is None:
+                raise StripeHTTPError(
+                    404,
+                    f"No such payment_intent: '{payment_intent}'",
+                    code="resource_missing",
+                    param="payment_intent",
+                )
+            remaining = charge["amount"] - charge["amount_refunded"]
+            amount = _int(params.get("amount", remaining), "amount")
+            if amount <= 0:
+                raise StripeHTTPError(400, "Refund amount must be greater than 0.", param="amount")
+            if amount > remaining:
+                raise StripeHTTPError(
+                    400,
+                    f"Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})",
+                    code="amount_too_large",
+                    param="amount",
+                )
+            refund = fixture("refund")
+            refund.update(
+                {
+                    "id": _id("re"),
+                    "amount": amount,
+                    "charge": charge["id"],
+                    "currency": charge["currency"],
+                    "created": int(time.time()),
+                    "payment_intent": payment_intent,
+                    "status": "succeeded",
+                    "metadata": {},
+                }
+            )
+            self.state.refunds.append(refund)
+            charge["amount_refunded"] += amount
+            charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+            event = self._record_event("charge.refunded", copy.deepcopy(charge), api_version)
+        self._deliver(event)
+        return copy.deepcopy(refund)
 
     def _record_event(
         self, event_type: str, obj: dict[str, Any], api_version: str | None

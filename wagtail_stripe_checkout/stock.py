@@ -1,0 +1,47 @@
+"""Stock reservation: taken when a Checkout Session is about to be created, given
+back once if it never gets paid. Conditional updates, so it cannot oversell."""
+
+from __future__ import annotations
+
+from django.db.models import F
+
+from .cart import PricedCart
+from .models import Order, Product
+
+
+class SoldOut(Exception):
+    def __init__(self, product: Product) -> None:
+        super().__init__(product.name)
+        self.product = product
+
+
+def reserve(priced: PricedCart) -> bool:
+    """Take the stock for every limited line; call inside the order's transaction.
+
+    Raises :class:`SoldOut` (and the transaction rolls every reservation back)
+    when another shopper got there first. Returns whether anything was reserved.
+    """
+    reserved = False
+    for line in priced.lines:
+        if line.product.stock is None:
+            continue
+        taken = Product.objects.filter(
+            pk=line.product.pk, stock__isnull=False, stock__gte=line.quantity
+        ).update(stock=F("stock") - line.quantity)
+        if not taken:
+            raise SoldOut(line.product)
+        reserved = True
+    return reserved
+
+
+def release(order: Order) -> None:
+    """Give an order's reserved stock back, once. Call with the order row locked."""
+    if not order.stock_reserved:
+        return
+    for line in order.lines.all():
+        if line.product_id is not None:
+            Product.objects.filter(pk=line.product_id, stock__isnull=False).update(
+                stock=F("stock") + line.quantity
+            )
+    order.stock_reserved = False
+    order.save(update_fields=["stock_reserved", "updated_at"])
