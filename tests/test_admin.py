@@ -143,6 +143,7 @@ def test_orders_list_filter_search_and_export(editor, orders):
     paid, pending = orders
     html = editor.get(ORDERS).content.decode()
     assert paid.reference in html and pending.reference in html
+    assert f'href="{ORDERS}inspect/{paid.pk}/"' in html  # the number opens the order
     assert "$17.54" in html and "alice@example.com" in html
     html = editor.get(ORDERS, {"status": "paid"}).content.decode()
     assert paid.reference in html and pending.reference not in html

@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
+from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -151,7 +151,14 @@ class OrderViewSet(ModelViewSet):
     # a form class is still required by ModelViewSet.
     form_fields = ["name"]
     list_display = [
-        Column("reference", label=gettext_lazy("Order"), sort_key="reference"),
+        TitleColumn(
+            "reference",
+            label=gettext_lazy("Order"),
+            sort_key="reference",
+            get_url=lambda order: reverse(
+                "wagtail_stripe_checkout_orders:inspect", args=[order.pk]
+            ),
+        ),
         DateColumn("created_at", label=gettext_lazy("Date"), sort_key="created_at"),
         Column("email", label=gettext_lazy("Email"), sort_key="email"),
         TotalColumn("total", label=gettext_lazy("Total"), sort_key="total"),
