@@ -38,11 +38,6 @@ class Outcome(enum.Enum):
     UNCHANGED = "unchanged"
 
 
-# The statuses paid may follow. Money taken wins over a cancellation or an
-# expiry recorded here first; refunded is the only state after paid.
-PAYABLE = (Order.Status.PENDING, Order.Status.CANCELLED, Order.Status.EXPIRED, Order.Status.FAILED)
-
-
 def log_action(order: Order, action: str, data: dict[str, Any] | None = None) -> None:
     """A Wagtail log entry for a status change (shown in the admin's history)."""
     from wagtail.log_actions import log
@@ -78,6 +73,8 @@ def fulfil(session_id: str, *, session: CheckoutSession | None = None) -> Outcom
         if order is None:
             logger.error("fulfil_unknown_session", extra={"stripe_session": session_id})
             return Outcome.UNKNOWN_ORDER
+        # Paid may follow any other status (money taken wins over a cancellation
+        # or an expiry recorded first); only paid and refunded are final here.
         if order.status in (Order.Status.PAID, Order.Status.REFUNDED):
             return Outcome.ALREADY_FULFILLED
         if not amounts_match(order, session):

@@ -746,6 +746,15 @@ class StripeStandIn:
             email = session.get("customer_email") or email or "shopper@example.com"
             collection = session.get("shipping_address_collection") or None
             country = ((collection or {}).get("allowed_countries") or ["US"])[0]
+            shopper = name or "Test Shopper"
+            address = {
+                "city": "Testville",
+                "country": country,
+                "line1": "1 Test Street",
+                "line2": None,
+                "postal_code": "T35 7ST",
+                "state": None,
+            }
             session.update(
                 {
                     "status": "complete",
@@ -753,16 +762,9 @@ class StripeStandIn:
                     "payment_intent": _id("pi"),
                     "url": None,
                     "customer_details": {
-                        "address": {
-                            "city": "Testville",
-                            "country": country,
-                            "line1": "1 Test Street",
-                            "line2": None,
-                            "postal_code": "T35 7ST",
-                            "state": None,
-                        },
+                        "address": dict(address),
                         "email": email,
-                        "name": name or "Test Shopper",
+                        "name": shopper,
                         "phone": None,
                         "tax_exempt": "none",
                         "tax_ids": [],
@@ -772,15 +774,8 @@ class StripeStandIn:
                     "collected_information": (
                         {
                             "shipping_details": {
-                                "name": name or "Test Shopper",
-                                "address": {
-                                    "city": "Testville",
-                                    "country": country,
-                                    "line1": "1 Test Street",
-                                    "line2": None,
-                                    "postal_code": "T35 7ST",
-                                    "state": None,
-                                },
+                                "name": shopper,
+                                "address": dict(address),
                             },
                             "business_name": None,
                             "individual_name": None,
