@@ -13,6 +13,16 @@ from wagtail_stripe_checkout.models import Product, ShopSettings
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Wagtail caches site root paths; with a shared Redis cache, stale ids from an
+    earlier run or a flushed transactional test would point at missing sites."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings: Any):
     path = tempfile.mkdtemp(prefix="wsc-media-")
     settings.MEDIA_ROOT = path

@@ -110,3 +110,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WAGTAIL_STRIPE_CHECKOUT_SECRET_KEY = "sk_test_" + "T" * 24
 WAGTAIL_STRIPE_CHECKOUT_PUBLISHABLE_KEY = "pk_test_" + "T" * 24
 WAGTAIL_STRIPE_CHECKOUT_WEBHOOK_SECRET = "whsec_" + "T" * 32
+
+# Django 6.1 sends email through MAILERS (the test runner swaps in locmem).
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

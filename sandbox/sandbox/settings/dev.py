@@ -6,6 +6,7 @@ DEBUG = True
 SECRET_KEY = "sandbox-development-only"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+MAILERS = {"default": {"BACKEND": EMAIL_BACKEND}}  # Django 6.1 and newer
 
 # shop: with no Stripe keys in the environment, talk to the offline stand-in
 # (test mode, no network, no money). Set STRIPE_SECRET_KEY etc. to use Stripe.
