@@ -395,3 +395,19 @@ def test_losing_the_race_for_the_last_items_says_sold_out_before_stripe(
     # The loser's transaction rolled back whole: nothing of theirs was taken.
     assert Product.objects.get(pk=mug.pk).stock == 3
     assert Order.objects.count() == 1  # only the first shopper's
+
+
+def test_a_promotion_code_discount_is_not_a_mismatch(checkout, stripe_stand_in):
+    _client, session_id, _result, _mug = checkout
+    stripe_stand_in.pay(session_id)
+    event = event_of(stripe_stand_in, "checkout.session.completed")
+    session = event["data"]["object"]
+    session["total_details"]["amount_discount"] = 300
+    session["amount_total"] -= 300  # Stripe charged 3.00 less: the code's discount
+    assert post_event(event).status_code == 200
+    assert Order.objects.get().status == "paid"
+    other = dict(event, id="evt_unexplained")
+    Order.objects.update(status="pending")
+    other["data"] = {"object": dict(session, total_details={"amount_discount": 0})}
+    assert post_event(other).status_code == 200
+    assert Order.objects.get().status == "pending"  # 3.00 short with no discount: refused

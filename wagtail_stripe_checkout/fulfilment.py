@@ -52,10 +52,13 @@ def _locked(session_id: str) -> Order | None:
 def amounts_match(order: Order, session: CheckoutSession) -> bool:
     if (session.currency or "").upper() != order.currency or session.amount_total is None:
         return False
+    # A promotion code (WAGTAIL_STRIPE_CHECKOUT_ALLOW_PROMOTION_CODES) lowers
+    # what Stripe charges by exactly the discount it reports.
+    charged_before_discount = session.amount_total + max(session.amount_discount, 0)
     if order.tax_at_payment:
         # Stripe Tax adds its tax on top of our total.
-        return session.amount_total >= order.total
-    return session.amount_total == order.total
+        return charged_before_discount >= order.total
+    return charged_before_discount == order.total
 
 
 def fulfil(session_id: str, *, session: CheckoutSession | None = None) -> Outcome:

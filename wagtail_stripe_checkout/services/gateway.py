@@ -52,6 +52,7 @@ class CheckoutSession:
     customer_email: str | None
     metadata: dict[str, str] = field(default_factory=dict)
     line_items: list[LineItem] | None = None
+    amount_discount: int = 0  # promotion codes taken off amount_total
 
     @property
     def is_paid(self) -> bool:
@@ -147,6 +148,7 @@ def session_from_dict(obj: dict[str, Any]) -> CheckoutSession:
         customer_email=obj.get("customer_email") or details.get("email"),
         metadata=dict(obj.get("metadata") or {}),
         line_items=line_items,
+        amount_discount=int((obj.get("total_details") or {}).get("amount_discount") or 0),
     )
 
 
