@@ -329,6 +329,9 @@ class Cart:
             self._save()
         totals = options.totals([(line.unit_amount, line.quantity) for line in lines])
         problems = pricing.charge_problems(totals.total, currency) if lines else []
-        return PricedCart(
+        priced = PricedCart(
             lines=lines, options=options, totals=totals, notices=notices, problems=problems
         )
+        # The page's own reading serves the cart summary in its header too.
+        self.request._wsc_priced_cart = priced  # type: ignore[attr-defined]
+        return priced

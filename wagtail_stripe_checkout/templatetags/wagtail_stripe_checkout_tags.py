@@ -36,7 +36,9 @@ def cart_count(context: template.Context) -> int:
 @register.inclusion_tag("wagtail_stripe_checkout/includes/cart_summary.html", takes_context=True)
 def cart_summary(context: template.Context) -> dict[str, Any]:
     request = _request(context)
-    priced = Cart(request).price(repair=False) if request is not None else None
+    priced = None
+    if request is not None:
+        priced = getattr(request, "_wsc_priced_cart", None) or Cart(request).price(repair=False)
     return {"request": request, "cart": priced}
 
 
