@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from tests.conftest import cart_session, configure_shop
 from wagtail_stripe_checkout.checks import check_shop_options
-from wagtail_stripe_checkout.models import Order
+from wagtail_stripe_checkout.models import Order, Product
 
 ADD = reverse("wagtail_stripe_checkout:cart_add")
 
@@ -392,3 +392,18 @@ def test_the_stand_in_is_refused_without_debug(settings):
     assert "wagtail_stripe_checkout.E010" in [e.id for e in check_shop_options()]
     settings.DEBUG = True
     assert "wagtail_stripe_checkout.E010" not in [e.id for e in check_shop_options()]
+
+
+def test_a_cart_that_changed_since_it_was_shown_is_not_sent_to_stripe(shop_with_cart):
+    client, checkout, _result, stand_in = shop_with_cart
+    Product.objects.filter(sku="MUG-01").update(price=Decimal("8.00"), price_version=2)
+    response = pay(client, checkout)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The price of Mug changed to $8.00." in html
+    assert "Please check your order and press the button again." in html
+    assert "<dd data-wsc-total>" in html and stand_in.requests_to("/v1/") == []
+    assert Order.objects.count() == 0
+    again = pay(client, checkout)  # confirmed at the new price
+    assert again.status_code == 303
+    assert Order.objects.get().subtotal == 2 * 800 + 1250

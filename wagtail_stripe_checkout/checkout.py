@@ -94,8 +94,12 @@ def _pending_order(
     ).first()
     if existing is not None:
         return existing, False
-    # An older pending order with the same key is left to expire at Stripe.
-    Order.objects.filter(checkout_key=key, status=Order.Status.PENDING).update(checkout_key="")
+    # An older pending order with the same key is left to expire at Stripe. Only
+    # an older one: a recent one may have been committed by a concurrent double
+    # click a moment ago, and the insert below must collide with it.
+    Order.objects.filter(
+        checkout_key=key, status=Order.Status.PENDING, created_at__lt=recent
+    ).update(checkout_key="")
     totals = priced.totals
     try:
         with transaction.atomic():
@@ -261,6 +265,12 @@ def start_checkout(
     changed here and the order row is kept whatever Stripe answers.
     """
     priced = Cart(request).price()
+    if priced.notices:
+        # The cart changed since the shopper last saw it (sold out, repriced,
+        # limited): show what changed and let them confirm again.
+        raise CheckoutError(
+            " ".join([*priced.notices, _("Please check your order and press the button again.")])
+        )
     if not priced.can_checkout:
         raise CheckoutError(" ".join(priced.problems) or _("Your cart is empty."))
     order, created = _pending_order(request, priced, email, name)
