@@ -16,17 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from wagtail_stripe_checkout.testing.browser import CHROMIUM, CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark: list[pytest.MarkDecorator] = [pytest.mark.browser]
 

@@ -318,17 +318,22 @@ class StripeStandIn:
         self, method: str, path: str, params: dict[str, Any], headers: Any = None
     ) -> tuple[int, dict[str, Any]]:
         """Answer as the HTTP API would, without HTTP (for inspecting error bodies)."""
-        params = decode_form(_encode(params))
+        return self.answer(method, path, decode_form(_encode(params)), headers or {})
+
+    def answer(
+        self, method: str, path: str, params: dict[str, Any], headers: Any
+    ) -> tuple[int, dict[str, Any]]:
+        """Status and JSON body for an API request, errors shaped as Stripe shapes them."""
         try:
-            return self.handle_api(method, path, params, headers or {})
+            return self.handle_api(method, path, params, headers)
         except ParamError as exc:
-            return 400, {
-                "error": {
-                    "type": "invalid_request_error",
-                    "message": exc.message,
-                    "param": exc.param,
-                }
-            }
+            code = (
+                "parameter_unknown"
+                if exc.message.startswith("Received unknown")
+                else "parameter_invalid"
+            )
+            error = {"type": "invalid_request_error", "message": exc.message, "param": exc.param}
+            return 400, {"error": {**error, "code": code}}
         except StripeHTTPError as exc:
             return exc.status, {"error": exc.body}
 
@@ -1108,23 +1113,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(
         self, method: str, path: str, params: dict[str, Any], parse_error: ParamError | None
     ) -> tuple[int, dict[str, Any]]:
-        try:
-            if parse_error is not None:
-                raise parse_error
-            return self.stand_in.handle_api(method, path, params, self.headers)
-        except ParamError as exc:
+        if parse_error is not None:
             return 400, {
                 "error": {
                     "type": "invalid_request_error",
-                    "message": exc.message,
-                    "param": exc.param,
-                    "code": "parameter_unknown"
-                    if exc.message.startswith("Received unknown")
-                    else "parameter_invalid",
+                    "message": parse_error.message,
+                    "param": parse_error.param,
                 }
             }
-        except StripeHTTPError as exc:
-            return exc.status, {"error": exc.body}
+        return self.stand_in.answer(method, path, params, self.headers)
 
     # The hosted payment page -------------------------------------------------
     def _pay_page(self, method: str, path: str, body: bytes) -> None:
