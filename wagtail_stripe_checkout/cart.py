@@ -164,9 +164,6 @@ class Cart:
     def quantities(self) -> dict[int, int]:
         return {int(pid): line["q"] for pid, line in self._lines.items()}
 
-    def __len__(self) -> int:
-        return len(self._lines)
-
     @property
     def count(self) -> int:
         return sum(line["q"] for line in self._lines.values())

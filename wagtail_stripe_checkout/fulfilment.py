@@ -96,7 +96,7 @@ def fulfil(session_id: str, *, session: CheckoutSession | None = None) -> Outcom
         if order.status != Order.Status.PENDING and not order.stock_reserved:
             # Paid after its reservation was given back (a cancelled session that
             # was paid in another tab): take the stock again where it is there.
-            _retake_stock(order)
+            stock.retake(order)
         previous = order.status
         order.status = Order.Status.PAID
         order.paid_at = timezone.now()
@@ -118,18 +118,6 @@ def fulfil(session_id: str, *, session: CheckoutSession | None = None) -> Outcom
         extra={"order": order.reference, "amount": order.total, "currency": order.currency},
     )
     return Outcome.FULFILLED
-
-
-def _retake_stock(order: Order) -> None:
-    from django.db.models import F
-
-    from .models import Product
-
-    for line in order.lines.all():
-        if line.product_id is not None:
-            Product.objects.filter(pk=line.product_id, stock__gte=line.quantity).update(
-                stock=F("stock") - line.quantity
-            )
 
 
 def _after_paid(order: Order) -> None:

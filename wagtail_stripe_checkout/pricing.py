@@ -104,11 +104,6 @@ class Currency:
         # ISK is sent in two-decimal form but is always whole krónur.
         return 0 if self.code == "ISK" else self.exponent
 
-    @property
-    def smallest_step(self) -> Decimal:
-        """The smallest price increment, in the major unit (0.01, 1, 0.010)."""
-        return Decimal(self.step).scaleb(-self.exponent)
-
 
 def get_currency(code: str) -> Currency:
     code = (code or "").upper()

@@ -34,6 +34,16 @@ def reserve(priced: PricedCart) -> bool:
     return reserved
 
 
+def retake(order: Order) -> None:
+    """A late payment after the reservation was given back: take the stock again
+    where there is enough (it never goes below zero)."""
+    for line in order.lines.all():
+        if line.product_id is not None:
+            Product.objects.filter(pk=line.product_id, stock__gte=line.quantity).update(
+                stock=F("stock") - line.quantity
+            )
+
+
 def release(order: Order) -> None:
     """Give an order's reserved stock back, once. Call with the order row locked."""
     if not order.stock_reserved:

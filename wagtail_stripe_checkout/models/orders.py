@@ -130,14 +130,6 @@ class Order(models.Model):
         return pricing.get_currency(self.currency)
 
     @property
-    def tax_added(self) -> bool:
-        return self.tax_mode == pricing.TaxMode.ADDED.value
-
-    @property
-    def tax_included(self) -> bool:
-        return self.tax_mode == pricing.TaxMode.INCLUDED.value
-
-    @property
     def tax_at_payment(self) -> bool:
         return self.tax_mode == pricing.TaxMode.STRIPE.value
 

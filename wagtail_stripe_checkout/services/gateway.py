@@ -199,30 +199,18 @@ class StripeGateway:
         self, *, created_since: int, status: str = "complete"
     ) -> Iterator[CheckoutSession]:
         """Every session created since a Unix time, following Stripe's pagination."""
-        page = self._call(
-            "checkout.sessions.list",
-            lambda: self.client.v1.checkout.sessions.list(
-                params={"created": {"gte": created_since}, "status": status, "limit": 100}
-            ),
-        )
+        params: dict[str, Any] = {"created": {"gte": created_since}, "status": status, "limit": 100}
         while True:
+            page = self._call(
+                "checkout.sessions.list",
+                lambda: self.client.v1.checkout.sessions.list(params=dict(params)),  # type: ignore[arg-type]
+            )
             data = page.to_dict()
             sessions = [session_from_dict(obj) for obj in data.get("data", [])]
             yield from sessions
             if not data.get("has_more") or not sessions:
                 return
-            last = sessions[-1].id
-            page = self._call(
-                "checkout.sessions.list",
-                lambda last=last: self.client.v1.checkout.sessions.list(  # type: ignore[misc]
-                    params={
-                        "created": {"gte": created_since},
-                        "status": status,
-                        "limit": 100,
-                        "starting_after": last,
-                    }
-                ),
-            )
+            params["starting_after"] = sessions[-1].id
 
     def create_refund(
         self, payment_intent_id: str, amount: int | None, *, idempotency_key: str
