@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from wagtail_stripe_checkout.testing.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -386,12 +386,26 @@ def test_cart_page_links_to_the_checkout_page(shop_with_cart):
     assert f'href="{checkout.url}">Proceed to checkout</a>' in html
 
 
-def test_the_stand_in_is_refused_without_debug(settings):
-    settings.WAGTAIL_STRIPE_CHECKOUT_STAND_IN = True
+@pytest.mark.parametrize(
+    ("api_base", "expected"),
+    [
+        ("http://127.0.0.1:12111", {"E010", "E011"}),
+        ("https://localhost:8443", {"E010"}),
+        ("http://[::1]:9000", {"E010", "E011"}),
+        ("http://stripe-proxy.internal", {"E011"}),
+        ("https://stripe-proxy.example.com", set()),
+    ],
+)
+def test_an_api_base_on_this_machine_or_plain_http_is_refused_without_debug(
+    settings, api_base, expected
+):
+    settings.WAGTAIL_STRIPE_CHECKOUT_API_BASE = api_base
     settings.DEBUG = False
-    assert "wagtail_stripe_checkout.E010" in [e.id for e in check_shop_options()]
+    ids = {e.id.rsplit(".", 1)[1] for e in check_shop_options()}
+    assert ids & {"E010", "E011"} == expected
     settings.DEBUG = True
-    assert "wagtail_stripe_checkout.E010" not in [e.id for e in check_shop_options()]
+    ids = {e.id.rsplit(".", 1)[1] for e in check_shop_options()}
+    assert not ids & {"E010", "E011"}
 
 
 def test_a_cart_that_changed_since_it_was_shown_is_not_sent_to_stripe(shop_with_cart):

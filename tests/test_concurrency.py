@@ -14,7 +14,7 @@ from django.urls import reverse
 from wagtail_stripe_checkout.models import Order, Product, WebhookEvent
 from wagtail_stripe_checkout.signals import order_paid
 from wagtail_stripe_checkout.testing.pytest_plugin import TEST_WEBHOOK_SECRET
-from wagtail_stripe_checkout.testing.server import sign_payload
+from wagtail_stripe_checkout.testing import sign_payload
 
 WEBHOOK = reverse("wagtail_stripe_checkout:webhook")
 

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
+import signal
+import socket
 import subprocess
 import sys
 import venv
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get("WSC_VENV", ROOT / ".venv"))
@@ -41,21 +45,81 @@ def run(cmd: list[str], **kwargs: object) -> None:
     subprocess.run(cmd, check=True, **kwargs)  # type: ignore[call-overload]
 
 
-def serve(host: str, port: int) -> int:
-    manage = [sys.executable, str(SANDBOX / "manage.py")]
-    # The offline Stripe stand-in sends its signed events to this server.
-    os.environ.setdefault("SANDBOX_WEBHOOK_URL", f"http://{host}:{port}/shop/webhook/")
-    run([*manage, "migrate", "--no-input", "-v", "0"], cwd=SANDBOX)
-    run([*manage, "load_demo"], cwd=SANDBOX)
-    url = f"http://{host}:{port}/"
-    print(
-        f"\nThe sandbox shop is at {url}\n"
-        f"The admin is at {url}admin/ (login: admin / "
-        f"{os.environ.get('SANDBOX_ADMIN_PASSWORD', 'changeme')})\n"
-        "No Stripe keys are needed: this is test mode.\n",
-        flush=True,
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def start_stand_in(host: str, port: int, webhook_url: str, secret: str) -> tuple[Any, str]:
+    """The offline Stripe stand-in as its own process; returns it and its API base."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "wagtail_stripe_checkout.testing",
+            *("--host", host, "--port", str(port)),
+            *("--webhook-url", webhook_url, "--webhook-secret", secret),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    return subprocess.call([*manage, "runserver", f"{host}:{port}", "--noreload"], cwd=SANDBOX)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if " at http" not in line:
+        proc.kill()
+        raise SystemExit(f"The Stripe stand-in did not start: {line.strip() or 'no output'}")
+    return proc, line.rsplit(" at ", 1)[1].strip()
+
+
+def serve(host: str, port: int, stand_in_port: int) -> int:
+    if not port_is_free(host, port):
+        print(f"Port {port} on {host} is in use; choose another with --port.", file=sys.stderr)
+        return 2
+    manage = [sys.executable, str(SANDBOX / "manage.py")]
+    children: list[subprocess.Popen[Any]] = []
+
+    def stop(signum: int, frame: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        if not os.environ.get("STRIPE_SECRET_KEY"):
+            # No keys: the offline Stripe stand-in, delivering signed events here.
+            secret = "whsec_" + secrets.token_hex(16)
+            stand_in, api_base = start_stand_in(
+                host, stand_in_port, f"http://{host}:{port}/shop/webhook/", secret
+            )
+            children.append(stand_in)
+            os.environ["SANDBOX_STRIPE_API_BASE"] = api_base
+            os.environ["SANDBOX_WEBHOOK_SECRET"] = secret
+            print(f"The offline Stripe stand-in is at {api_base}", flush=True)
+        run([*manage, "migrate", "--no-input", "-v", "0"], cwd=SANDBOX)
+        run([*manage, "load_demo"], cwd=SANDBOX)
+        url = f"http://{host}:{port}/"
+        print(
+            f"\nThe sandbox shop is at {url}\n"
+            f"The admin is at {url}admin/ (login: admin / "
+            f"{os.environ.get('SANDBOX_ADMIN_PASSWORD', 'changeme')})\n"
+            "No Stripe keys are needed: this is test mode.\n",
+            flush=True,
+        )
+        server = subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload"], cwd=SANDBOX)
+        children.append(server)
+        return server.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+                child.wait(timeout=10)
 
 
 def main() -> int:
@@ -67,16 +131,25 @@ def main() -> int:
     for p in (demo, sub.add_parser("serve", help="serve the sandbox with this interpreter")):
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
+        p.add_argument(
+            "--stand-in-port", type=int, default=0, help="the Stripe stand-in's port (0: any free)"
+        )
     sub.add_parser("test", help="install and run the test suite (extra args go to pytest)")
     args, rest = parser.parse_known_args()
 
     if args.command == "demo":
         python = ensure_venv("test")
         return subprocess.call(
-            [str(python), __file__, "serve", "--host", args.host, "--port", str(args.port)]
+            [
+                str(python),
+                __file__,
+                "serve",
+                *("--host", args.host, "--port", str(args.port)),
+                *("--stand-in-port", str(args.stand_in_port)),
+            ]
         )
     if args.command == "serve":
-        return serve(args.host, args.port)
+        return serve(args.host, args.port, args.stand_in_port)
     python = ensure_venv("test,lint")
     # pytest exits 5 when it collected nothing: that is a failure here too.
     return subprocess.call([str(python), "-m", "pytest", *rest], cwd=ROOT)

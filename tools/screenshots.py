@@ -10,7 +10,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from wagtail_stripe_checkout.testing.browser import CHROMIUM, CHROMIUM_ARGS
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 
 def main(base: str, out: Path, admin_password: str = "changeme") -> None:

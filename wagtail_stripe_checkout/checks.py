@@ -5,8 +5,10 @@ Every id is listed with its hint in ``docs/checks.md``.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
@@ -144,28 +146,7 @@ def check_shop_options(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                     id=ID.format("E008"),
                 )
             )
-    if app_settings.STAND_IN and not settings.DEBUG:
-        errors.append(
-            Error(
-                f"{PREFIX}STAND_IN is on while DEBUG is off.",
-                hint="The offline Stripe stand-in is for development and tests only: no money "
-                "moves through it. Configure real Stripe keys and remove the setting.",
-                id=ID.format("E010"),
-            )
-        )
-    if (
-        app_settings.API_BASE
-        and not settings.DEBUG
-        and not app_settings.API_BASE.startswith("https://")
-    ):
-        errors.append(
-            Error(
-                f"{PREFIX}API_BASE points at {app_settings.API_BASE} while DEBUG is off.",
-                hint="Only the offline stand-in is reached over plain http; in production leave "
-                "API_BASE unset so the SDK talks to Stripe.",
-                id=ID.format("E011"),
-            )
-        )
+    errors.extend(_api_base_errors())
     try:
         expiry = app_settings.SESSION_EXPIRY_MINUTES
     except (TypeError, ValueError):
@@ -185,6 +166,43 @@ def check_shop_options(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 "wagtail.contrib.settings is not in INSTALLED_APPS.",
                 hint="The shop settings (currency, tax, shipping) are a Wagtail site setting.",
                 id=ID.format("E009"),
+            )
+        )
+    return errors
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", "0.0.0.0") or host.endswith(".localhost"):  # noqa: S104
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _api_base_errors() -> list[Any]:
+    """An API base is only ever another Stripe (the offline stand-in) in development."""
+    base = app_settings.API_BASE
+    if not base or settings.DEBUG:
+        return []
+    errors: list[Any] = []
+    parts = urlsplit(base)
+    if _is_loopback(parts.hostname or ""):
+        errors.append(
+            Error(
+                f"{PREFIX}API_BASE points at this machine ({base}) while DEBUG is off.",
+                hint="That is the offline Stripe stand-in, for development and tests only: no "
+                "money moves through it. In production leave API_BASE unset.",
+                id=ID.format("E010"),
+            )
+        )
+    if parts.scheme != "https":
+        errors.append(
+            Error(
+                f"{PREFIX}API_BASE points at {base} while DEBUG is off.",
+                hint="Stripe is only reached over https; in production leave API_BASE unset so "
+                "the SDK talks to Stripe.",
+                id=ID.format("E011"),
             )
         )
     return errors

@@ -67,21 +67,6 @@ class AppSettings:
         """Retries of a failed request (same idempotency key, backing off)."""
         return int(self._get("MAX_NETWORK_RETRIES", 2))
 
-    @property
-    def STAND_IN(self) -> bool:
-        """Run the offline Stripe stand-in in this process (development only)."""
-        return bool(self._get("STAND_IN", False))
-
-    @property
-    def STAND_IN_PORT(self) -> int:
-        return int(self._get("STAND_IN_PORT", 0))
-
-    @property
-    def STAND_IN_WEBHOOK_URL(self) -> str | None:
-        """Where the in-process stand-in delivers signed events (sandbox)."""
-        value = self._get("STAND_IN_WEBHOOK_URL", None)
-        return str(value) if value else None
-
     # Checkout ----------------------------------------------------------------
     @property
     def SESSION_EXPIRY_MINUTES(self) -> int:

@@ -1,4 +1,4 @@
-"""The only module that talks to Stripe (with ``testing/``, the only one importing it).
+"""The only module that talks to Stripe, and (with the offline stand-in) the only one importing it.
 
 ``get_gateway()`` returns a :class:`StripeGateway` built from settings: pinned
 API version, app info, a request timeout, bounded network retries and an API
@@ -261,10 +261,6 @@ def configure_sdk() -> None:
 def get_gateway() -> StripeGateway:
     """A gateway for the current settings (cheap; settings are read each call)."""
     api_base = app_settings.API_BASE
-    if app_settings.STAND_IN and not api_base:
-        from ..testing.server import ensure_process_stand_in
-
-        api_base = ensure_process_stand_in().api_base
     return StripeGateway(build_client(api_base), api_base=api_base)
 
 

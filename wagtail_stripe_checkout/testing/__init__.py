@@ -1,7 +1,8 @@
 """An offline Stripe for tests, the sandbox and site developers' own tests.
 
-TEST-ONLY. It accepts test keys only, and a system check
-(``wagtail_stripe_checkout.E010``) refuses it when ``DEBUG`` is off. The real
+TEST-ONLY. It accepts test keys only; production code never imports it, and
+the system checks ``wagtail_stripe_checkout.E010``/``E011`` refuse an API base
+on this machine or over plain http when ``DEBUG`` is off. The real
 ``stripe`` SDK talks to it over HTTP, so the SDK's own request encoding and
 response parsing run for real; its objects are shaped like Stripe's published
 fixtures (``fixtures.json`` beside this file).
@@ -14,10 +15,18 @@ fixtures (``fixtures.json`` beside this file).
         stand_in.pay(session_id)              # as a shopper paying with 4242…
         stand_in.requests_to("/v1/checkout/sessions")
 
+As its own process: ``python -m wagtail_stripe_checkout.testing --help``.
+
 For pytest, add ``pytest_plugins = ["wagtail_stripe_checkout.testing.pytest_plugin"]``
 to your ``conftest.py`` and use the ``stripe_stand_in`` fixture.
 """
 
-from .server import CARD_DECLINED, CARD_INSUFFICIENT_FUNDS, CARD_OK, StripeStandIn
+from .server import CARD_DECLINED, CARD_INSUFFICIENT_FUNDS, CARD_OK, StripeStandIn, sign_payload
 
-__all__ = ["CARD_DECLINED", "CARD_INSUFFICIENT_FUNDS", "CARD_OK", "StripeStandIn"]
+__all__ = [
+    "CARD_DECLINED",
+    "CARD_INSUFFICIENT_FUNDS",
+    "CARD_OK",
+    "StripeStandIn",
+    "sign_payload",
+]

@@ -1223,27 +1223,3 @@ def _pay_html(session: dict[str, Any], line_items: list[dict[str, Any]], error: 
 <p class="hint">Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined;
 4000 0000 0000 9995 has insufficient funds.</p>"""
     return _page("Pay", content)
-
-
-_process_stand_in: StripeStandIn | None = None
-_process_lock = threading.Lock()
-
-
-def ensure_process_stand_in() -> StripeStandIn:
-    """The stand-in this process runs for ``WAGTAIL_STRIPE_CHECKOUT_STAND_IN`` (sandbox)."""
-    global _process_stand_in
-    from ..conf import app_settings
-
-    with _process_lock:
-        if _process_stand_in is None:
-            secrets_ = app_settings.WEBHOOK_SECRETS
-            _process_stand_in = StripeStandIn(
-                port=app_settings.STAND_IN_PORT,
-                webhook_url=app_settings.STAND_IN_WEBHOOK_URL,
-                webhook_secret=secrets_[0] if secrets_ else None,
-            ).start()
-            logger.warning(
-                "stripe_stand_in_started",
-                extra={"stand_in": {"api_base": _process_stand_in.api_base}},
-            )
-        return _process_stand_in

@@ -9,15 +9,16 @@ EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 MAILERS = {"default": {"BACKEND": EMAIL_BACKEND}}  # Django 6.1 and newer
 
 # shop: with no Stripe keys in the environment, talk to the offline stand-in
-# (test mode, no network, no money). Set STRIPE_SECRET_KEY etc. to use Stripe.
+# that `tools/dev.py serve` starts beside the site (test mode, no network, no
+# money). Set STRIPE_SECRET_KEY etc. to use Stripe's own test mode instead.
 if not os.environ.get("STRIPE_SECRET_KEY"):
-    WAGTAIL_STRIPE_CHECKOUT_STAND_IN = True
-    WAGTAIL_STRIPE_CHECKOUT_STAND_IN_PORT = int(os.environ.get("SANDBOX_STAND_IN_PORT", "0"))
-    WAGTAIL_STRIPE_CHECKOUT_STAND_IN_WEBHOOK_URL = os.environ.get(
-        "SANDBOX_WEBHOOK_URL", "http://127.0.0.1:8000/shop/webhook/"
+    WAGTAIL_STRIPE_CHECKOUT_API_BASE = os.environ.get(
+        "SANDBOX_STRIPE_API_BASE", "http://127.0.0.1:12111"
     )
     WAGTAIL_STRIPE_CHECKOUT_SECRET_KEY = "sk_test_" + "sandboxstandin0000000000"
     WAGTAIL_STRIPE_CHECKOUT_PUBLISHABLE_KEY = "pk_test_" + "sandboxstandin0000000000"
-    WAGTAIL_STRIPE_CHECKOUT_WEBHOOK_SECRET = "whsec_" + "sandboxstandin0000000000"
+    WAGTAIL_STRIPE_CHECKOUT_WEBHOOK_SECRET = os.environ.get(
+        "SANDBOX_WEBHOOK_SECRET", "whsec_" + "sandboxstandin0000000000"
+    )
 
 WAGTAIL_STRIPE_CHECKOUT_STAFF_EMAILS = ["orders@sandbox.example"]

@@ -1,5 +1,5 @@
-"""Launching Debian's Chromium for real-browser tests (Playwright cannot download one
-on machines without general network access)."""
+"""Launching Debian's Chromium for real-browser tests and screenshots (Playwright
+cannot download a browser on machines without general network access)."""
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

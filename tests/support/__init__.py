@@ -1,0 +1,1 @@
+"""Helpers shared by the test modules (factories, HTTP helpers, the browser)."""
