@@ -20,9 +20,9 @@ from wagtail.admin.widgets import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from . import pricing
-from .fulfilment import log_action
+from .fulfilment import RefundError, request_refund
 from .models import Order
-from .services import StripeServiceError, get_gateway
+from .services import StripeServiceError
 
 REFUND_PERMISSION = "wagtail_stripe_checkout.refund_order"
 
@@ -98,31 +98,7 @@ def refund_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(inspect_url)
     form = RefundForm(request.POST or None, order=order)
     if request.method == "POST" and form.is_valid():
-        amount = form.cleaned_data["amount"]
-        key = f"wsc-refund-{order.public_id}-{order.refunded_amount}-{amount}"
-        try:
-            refund = get_gateway().create_refund(
-                order.stripe_payment_intent_id, amount, idempotency_key=key
-            )
-        except StripeServiceError as exc:
-            messages.error(
-                request,
-                _("Stripe did not refund order %(number)s: %(reason)s")
-                % {
-                    "number": order.reference,
-                    "reason": exc.log_details.get("code") or exc.__class__.__name__,
-                },
-            )
-            return redirect(inspect_url)
-        log_action(order, "refund_requested", {"amount": amount, "refund": refund.id})
-        messages.success(
-            request,
-            _(
-                "Refund of %(amount)s for order %(number)s sent to Stripe (%(status)s). "
-                "The order's status changes when Stripe confirms it."
-            )
-            % {"amount": order.display(amount), "number": order.reference, "status": refund.status},
-        )
+        _refund(request, order, form.cleaned_data["amount"])
         return redirect(inspect_url)
     return TemplateResponse(
         request,
@@ -133,6 +109,31 @@ def refund_view(request: HttpRequest, pk: int) -> HttpResponse:
             "inspect_url": inspect_url,
             "page_title": _("Refund %(number)s") % {"number": order.reference},
         },
+    )
+
+
+def _refund(request: HttpRequest, order: Order, amount: int) -> None:
+    try:
+        refund = request_refund(order, amount, request.user)
+    except (RefundError, StripeServiceError) as exc:
+        reason = (
+            str(exc)
+            if isinstance(exc, RefundError)
+            else exc.log_details.get("code") or exc.__class__.__name__
+        )
+        messages.error(
+            request,
+            _("Stripe did not refund order %(number)s: %(reason)s")
+            % {"number": order.reference, "reason": reason},
+        )
+        return
+    messages.success(
+        request,
+        _(
+            "Refund of %(amount)s for order %(number)s sent to Stripe (%(status)s). "
+            "The order's status changes when Stripe confirms it."
+        )
+        % {"amount": order.display(amount), "number": order.reference, "status": refund.status},
     )
 
 

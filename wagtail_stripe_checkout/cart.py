@@ -8,7 +8,9 @@ Stripe.
 
 from __future__ import annotations
 
+import enum
 import re
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,12 +19,10 @@ from django.utils.translation import gettext as _
 
 from . import pricing
 from .conf import app_settings
+from .models import Product, ShopSettings
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
-
-    from .models import Product
-    from .models.settings import PricingOptions
 
 _WHOLE_NUMBER = re.compile(r"^\s*\+?[0-9]{1,6}\s*$")
 
@@ -55,12 +55,12 @@ def parse_quantity(raw: Any) -> int:
 
 def parse_product_id(raw: Any) -> int:
     if isinstance(raw, bool):
-        raise CartError(_("That product does not exist."), field="product")
+        raise CartError(_("That product is not available."), field="product")
     if isinstance(raw, int) and raw > 0:
         return raw
     if isinstance(raw, str) and re.match(r"^\s*[0-9]{1,12}\s*$", raw) and int(raw) > 0:
         return int(raw)
-    raise CartError(_("That product does not exist."), field="product")
+    raise CartError(_("That product is not available."), field="product")
 
 
 @dataclass
@@ -77,7 +77,7 @@ class PricedCart:
     """A cart read against the database: lines, totals and what to tell the shopper."""
 
     lines: list[CartLine]
-    options: PricingOptions
+    options: pricing.PricingOptions
     totals: pricing.Totals
     notices: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -131,14 +131,105 @@ class PricedCart:
         }
 
 
+# Whether a product can be sold: the one set of rules and messages --------------
+
+
+class Refusal(enum.Enum):
+    NOT_AVAILABLE = "not_available"  # unknown, off sale, or not priceable here
+    SOLD_OUT = "sold_out"
+    OVER_LIMIT = "over_limit"
+    OVER_STOCK = "over_stock"
+
+
+@dataclass(frozen=True)
+class Sellable:
+    """How many of a product can be sold now, at what unit price, and if fewer
+    than asked, why (``refusal``) in words for the shopper (``message``)."""
+
+    quantity: int
+    unit_amount: int = 0
+    refusal: Refusal | None = None
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.refusal is None
+
+
+def _refused(
+    refusal: Refusal, names: dict[str, object], quantity: int = 0, unit: int = 0
+) -> Sellable:
+    messages = {
+        # One message for unknown, unpublished and off-sale ids, so trying ids
+        # reveals nothing; a product already in the cart is named.
+        Refusal.NOT_AVAILABLE: (
+            _("%(name)s is no longer available.")
+            if "name" in names
+            else _("That product is not available.")
+        ),
+        Refusal.SOLD_OUT: _("%(name)s is sold out."),
+        Refusal.OVER_LIMIT: _("You can order at most %(limit)s of %(name)s."),
+        Refusal.OVER_STOCK: _("Only %(stock)s of %(name)s left in stock."),
+    }
+    return Sellable(quantity, unit, refusal, messages[refusal] % names)
+
+
+def sellable(
+    product: Product | None,
+    quantity: int,
+    currency: pricing.Currency,
+    *,
+    in_cart: bool = False,
+) -> Sellable:
+    """Decide whether ``quantity`` of ``product`` can be sold, for adding,
+    changing a quantity and pricing alike."""
+    named: dict[str, object] = {"name": product.name} if product is not None and in_cart else {}
+    if product is None or not product.active:
+        return _refused(Refusal.NOT_AVAILABLE, named)
+    try:
+        unit = product.unit_amount(currency)
+    except pricing.PricingError:
+        return _refused(Refusal.NOT_AVAILABLE, named)
+    if product.sold_out:
+        return _refused(Refusal.SOLD_OUT, {"name": product.name})
+    cap = max_quantity(product)
+    if quantity <= cap:
+        return Sellable(quantity, unit)
+    if cap < product.limit_per_order(app_settings.MAX_QUANTITY):  # stock is the limit
+        return _refused(Refusal.OVER_STOCK, {"stock": cap, "name": product.name}, cap, unit)
+    return _refused(Refusal.OVER_LIMIT, {"limit": cap, "name": product.name}, cap, unit)
+
+
+def max_quantity(product: Product) -> int:
+    """The most of a product one cart may hold right now."""
+    limit = product.limit_per_order(app_settings.MAX_QUANTITY)
+    return limit if product.stock is None else min(limit, product.stock)
+
+
+_CARTS: weakref.WeakKeyDictionary[Any, Cart] = weakref.WeakKeyDictionary()
+
+
 class Cart:
-    """Session-backed cart for one request."""
+    """Session-backed cart for one request.
+
+    :meth:`for_request` gives every caller in a request the same cart, so the
+    cart is priced once per request (the page and its header summary share it).
+    """
 
     def __init__(self, request: HttpRequest) -> None:
         self.request = request
         self.session = request.session
         raw = self.session.get(app_settings.CART_SESSION_KEY)
         self._lines: dict[str, dict[str, int]] = self._load(raw)
+        self._priced: PricedCart | None = None
+        self._unsaved_repairs = False
+
+    @classmethod
+    def for_request(cls, request: HttpRequest) -> Cart:
+        cart = _CARTS.get(request)
+        if cart is None:
+            cart = _CARTS[request] = cls(request)
+        return cart
 
     @staticmethod
     def _load(raw: Any) -> dict[str, dict[str, int]]:
@@ -159,6 +250,8 @@ class Cart:
     def _save(self) -> None:
         self.session[app_settings.CART_SESSION_KEY] = {"lines": self._lines}
         self.session.modified = True
+        self._priced = None
+        self._unsaved_repairs = False
 
     # Reading without the database ----------------------------------------
     def quantities(self) -> dict[int, int]:
@@ -169,50 +262,27 @@ class Cart:
         return sum(line["q"] for line in self._lines.values())
 
     # Changing --------------------------------------------------------------
-    def _options(self) -> PricingOptions:
-        from .models import ShopSettings
-
+    def options(self) -> pricing.PricingOptions:
         return ShopSettings.for_request(self.request).pricing_options()
 
-    def _sellable_product(self, product_id: int) -> Product:
-        from .models import Product
-
-        product = Product.objects.filter(pk=product_id).first()
-        if product is None:
-            raise CartError(_("That product does not exist."), field="product")
-        if not product.active:
-            raise CartError(
-                _("%(name)s is no longer available.") % {"name": product.name}, field="product"
+    def _set(self, pid: int, quantity: int, *, in_cart: bool) -> Product:
+        product = Product.objects.filter(pk=pid).first()
+        verdict = sellable(product, quantity, self.options().currency, in_cart=in_cart)
+        if not verdict.ok or product is None:
+            field = (
+                "product"
+                if verdict.refusal in (Refusal.NOT_AVAILABLE, Refusal.SOLD_OUT)
+                else "quantity"
             )
-        if product.sold_out:
-            raise CartError(_("%(name)s is sold out.") % {"name": product.name}, field="product")
-        try:
-            product.unit_amount(self._options().currency)
-        except pricing.PricingError:
-            raise CartError(
-                _("%(name)s cannot be sold right now.") % {"name": product.name},
-                field="product",
-            ) from None
+            raise CartError(verdict.message, field=field)
+        self._lines[str(pid)] = {"q": quantity, "pv": product.price_version}
+        self._save()
         return product
-
-    def _check_quantity(self, product: Product, quantity: int) -> None:
-        limit = product.limit_per_order(app_settings.MAX_QUANTITY)
-        if quantity > limit:
-            raise CartError(
-                _("You can order at most %(limit)s of %(name)s.")
-                % {"limit": limit, "name": product.name}
-            )
-        if product.stock is not None and quantity > product.stock:
-            raise CartError(
-                _("Only %(stock)s of %(name)s left in stock.")
-                % {"stock": product.stock, "name": product.name}
-            )
 
     def add(self, product_id: Any, quantity: Any = 1) -> tuple[Product, int]:
         """Add ``quantity`` more of a product; returns it and the new line quantity."""
         pid = parse_product_id(product_id)
         qty = parse_quantity(quantity)
-        product = self._sellable_product(pid)
         key = str(pid)
         if key not in self._lines and len(self._lines) >= app_settings.MAX_CART_LINES:
             raise CartError(
@@ -221,21 +291,14 @@ class Cart:
                 field="product",
             )
         new_quantity = self._lines.get(key, {}).get("q", 0) + qty
-        self._check_quantity(product, new_quantity)
-        self._lines[key] = {"q": new_quantity, "pv": product.price_version}
-        self._save()
-        return product, new_quantity
+        return self._set(pid, new_quantity, in_cart=key in self._lines), new_quantity
 
     def set_quantity(self, product_id: Any, quantity: Any) -> Product:
         pid = parse_product_id(product_id)
         qty = parse_quantity(quantity)
         if str(pid) not in self._lines:
             raise CartError(_("That product is not in your cart."), field="product")
-        product = self._sellable_product(pid)
-        self._check_quantity(product, qty)
-        self._lines[str(pid)] = {"q": qty, "pv": product.price_version}
-        self._save()
-        return product
+        return self._set(pid, qty, in_cart=True)
 
     def remove(self, product_id: Any) -> None:
         pid = parse_product_id(product_id)
@@ -249,17 +312,24 @@ class Cart:
 
     # Pricing ---------------------------------------------------------------
     def price(self, *, repair: bool = True) -> PricedCart:
-        """Read the cart against the database: a fixed number of queries for any size.
+        """Read the cart against the database: a fixed number of queries for any
+        size, once per request.
 
         Lines whose product went away, stopped being sold, sold out or changed
-        price are repaired here and each repair is explained in ``notices``.
-        With ``repair=False`` (the cart summary tag) the session is left as it
-        is, so the cart page can still explain the repairs.
+        price are repaired and each repair is explained in ``notices``. With
+        ``repair=False`` (the cart summary tag) the session is left as it is,
+        so that the cart page can still explain the repairs.
         """
-        from .models import Product
+        if self._priced is None:
+            self._priced = self._compute()
+        if repair and self._unsaved_repairs:
+            priced = self._priced
+            self._save()
+            self._priced = priced
+        return self._priced
 
-        options = self._options()
-        currency = options.currency
+    def _compute(self) -> PricedCart:
+        options = self.options()
         products = {}
         if self._lines:
             products = Product.objects.with_images(app_settings.CART_IMAGE_RENDITION).in_bulk(
@@ -267,68 +337,52 @@ class Cart:
             )
         notices: list[str] = []
         lines: list[CartLine] = []
-        changed = False
         for key, stored in list(self._lines.items()):
-            product = products.get(int(key))
-            if product is None:
-                notices.append(_("An item in your cart is no longer sold and was removed."))
-                del self._lines[key]
-                changed = True
-                continue
-            name = product.name
-            if not product.active or product.sold_out:
-                if product.active:
-                    msg = _("%(name)s sold out and was removed from your cart.")
-                else:
-                    msg = _("%(name)s is no longer available and was removed from your cart.")
-                notices.append(msg % {"name": name})
-                del self._lines[key]
-                changed = True
-                continue
-            try:
-                unit = product.unit_amount(currency)
-            except pricing.PricingError:
-                notices.append(
-                    _("%(name)s cannot be sold right now and was removed from your cart.")
-                    % {"name": name}
-                )
-                del self._lines[key]
-                changed = True
-                continue
-            quantity = stored["q"]
-            limit = product.limit_per_order(app_settings.MAX_QUANTITY)
-            if product.stock is not None:
-                limit = min(limit, product.stock)
-            if quantity > limit:
-                notices.append(
-                    _("Only %(n)s of %(name)s can be ordered now; your cart was updated.")
-                    % {"n": limit, "name": name}
-                )
-                quantity = limit
-                changed = True
-            if stored.get("pv") != product.price_version:
-                notices.append(
-                    _("The price of %(name)s changed to %(price)s.")
-                    % {"name": name, "price": pricing.format_amount(unit, currency)}
-                )
-                changed = True
-            self._lines[key] = {"q": quantity, "pv": product.price_version}
-            lines.append(
-                CartLine(
-                    product=product,
-                    quantity=quantity,
-                    unit_amount=unit,
-                    total=pricing.line_total(unit, quantity),
-                    max_quantity=limit,
-                )
-            )
-        if changed and repair:
-            self._save()
+            line = self._repair(key, stored, products.get(int(key)), options.currency, notices)
+            if line is not None:
+                lines.append(line)
         totals = options.totals([(line.unit_amount, line.quantity) for line in lines])
-        problems = pricing.charge_problems(totals.total, currency) if lines else []
-        priced = PricedCart(
+        problems = pricing.charge_problems(totals.total, options.currency) if lines else []
+        return PricedCart(
             lines=lines, options=options, totals=totals, notices=notices, problems=problems
         )
-        # The page's own reading serves the cart summary in its header too.
-        self.request._wsc_priced_cart = priced  # type: ignore[attr-defined]
-        return priced
+
+    def _repair(
+        self,
+        key: str,
+        stored: dict[str, int],
+        product: Product | None,
+        currency: pricing.Currency,
+        notices: list[str],
+    ) -> CartLine | None:
+        """The priced line for a stored one, repaired (and the repair explained) if needed."""
+        verdict = sellable(product, stored["q"], currency, in_cart=True)
+        if product is None or verdict.quantity == 0:
+            notices.append(
+                f"{verdict.message} {_('It was removed from your cart.')}"
+                if product is not None
+                else _("An item in your cart is no longer sold and was removed.")
+            )
+            del self._lines[key]
+            self._unsaved_repairs = True
+            return None
+        if not verdict.ok:
+            notices.append(f"{verdict.message} {_('Your cart was updated.')}")
+        if stored.get("pv") != product.price_version:
+            notices.append(
+                _("The price of %(name)s changed to %(price)s.")
+                % {
+                    "name": product.name,
+                    "price": pricing.format_amount(verdict.unit_amount, currency),
+                }
+            )
+        if not verdict.ok or stored.get("pv") != product.price_version:
+            self._lines[key] = {"q": verdict.quantity, "pv": product.price_version}
+            self._unsaved_repairs = True
+        return CartLine(
+            product=product,
+            quantity=verdict.quantity,
+            unit_amount=verdict.unit_amount,
+            total=pricing.line_total(verdict.unit_amount, verdict.quantity),
+            max_quantity=max_quantity(product),
+        )

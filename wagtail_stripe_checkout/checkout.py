@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,7 +25,8 @@ from . import fulfilment, pricing, stock
 from .cart import Cart, PricedCart
 from .conf import app_settings
 from .models import Order, OrderLine
-from .services import StripeServiceError, get_gateway
+from .order_states import is_paid
+from .services import CheckoutSession, NotFound, StripeServiceError, get_gateway
 from .signals import order_created
 
 if TYPE_CHECKING:
@@ -33,6 +36,7 @@ logger = logging.getLogger("wagtail_stripe_checkout.checkout")
 
 PLACED_ORDERS_SESSION_KEY = "wagtail_stripe_checkout_orders"
 REUSE_WINDOW = timedelta(minutes=5)
+SESSION_ID_RE = re.compile(r"^cs_(test|live)_[A-Za-z0-9]{10,250}$")
 
 
 class CheckoutError(Exception):
@@ -264,7 +268,7 @@ def start_checkout(
     Raises :class:`CheckoutError` with a shopper message; the cart is never
     changed here and the order row is kept whatever Stripe answers.
     """
-    priced = Cart(request).price()
+    priced = Cart.for_request(request).price()
     if priced.notices:
         # The cart changed since the shopper last saw it (sold out, repriced,
         # limited): show what changed and let them confirm again.
@@ -351,8 +355,7 @@ def cancel_order(request: HttpRequest, public_id: str) -> Order | None:
     order = Order.objects.filter(public_id=public_id).first() if _is_uuid(public_id) else None
     if order is None or not placed_by(request, order):
         return None
-    changed = fulfilment.cancel(order) is fulfilment.Outcome.CHANGED
-    if changed and order.stripe_session_id:
+    if fulfilment.cancel(order).applied and order.stripe_session_id:
         try:
             get_gateway().expire_checkout_session(order.stripe_session_id)
         except StripeServiceError as exc:
@@ -366,10 +369,75 @@ def cancel_order(request: HttpRequest, public_id: str) -> Order | None:
 
 
 def _is_uuid(value: str) -> bool:
-    import uuid
-
     try:
         uuid.UUID(str(value))
     except ValueError:
         return False
     return True
+
+
+# Back from Stripe --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReturnResult:
+    """What the result page shows for a shopper back from Stripe.
+
+    ``state`` is ``paid``, ``processing`` (a payment method that settles later),
+    ``expired``, ``open``, ``unknown`` (Stripe could not be asked) or
+    ``not_found``; ``owner`` says whether this browser placed the order (only
+    then are its email, lines and amounts shown).
+    """
+
+    state: str
+    order: Order | None = None
+    owner: bool = False
+    session: CheckoutSession | None = None
+
+    @property
+    def status_code(self) -> int:
+        return {"not_found": 404, "unknown": 503}.get(self.state, 200)
+
+
+def _return_state(session: CheckoutSession) -> str:
+    if session.is_paid:
+        return "paid"
+    if session.status == "complete":
+        return "processing"
+    return "expired" if session.status == "expired" else "open"
+
+
+def confirm_return(request: HttpRequest, session_id: str) -> ReturnResult:
+    """Confirm a shopper's return from Stripe: fulfil a paid session (once), clear
+    the owner's cart once paid, and say what the page should show.
+
+    A malformed or unknown session id is not ours and Stripe is not asked. An
+    order the webhook already fulfilled needs no Stripe request either.
+    """
+    order = None
+    if SESSION_ID_RE.match(session_id or ""):
+        order = Order.objects.filter(stripe_session_id=session_id).first()
+    if order is None:
+        return ReturnResult("not_found")
+    owner = placed_by(request, order)
+    session = None
+    if not is_paid(order.status):
+        try:
+            session = get_gateway().retrieve_checkout_session(session_id)
+        except NotFound:
+            return ReturnResult("not_found")
+        except StripeServiceError as exc:
+            logger.error(
+                "result_page_retrieve_failed",
+                extra={"order": order.reference, "stripe": exc.log_details},
+            )
+            return ReturnResult("unknown", order, owner)
+        if session.is_paid:
+            order = fulfilment.fulfil(session_id, session=session).order or order
+    state = "paid" if session is None else _return_state(session)
+    if owner and is_paid(order.status):
+        Cart.for_request(request).clear()
+    logger.info(
+        "result_page_viewed", extra={"order": order.reference, "state": state, "owner": owner}
+    )
+    return ReturnResult(state, order, owner, session)

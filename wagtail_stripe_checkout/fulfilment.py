@@ -1,52 +1,156 @@
-"""The order state machine, and ``fulfil(session_id)``: the one idempotent function
-that marks an order paid.
+"""Applying the order state machine: ``fulfil(session_id)`` and the other transitions.
 
-``fulfil`` is called by the success page, the webhook and the reconcile
-command. Every transition here runs in one transaction with a row lock on the
-order, only moves forward, writes a Wagtail log entry, and sends its signal
-(and, for paid, the emails) once, after the transaction commits.
+The statuses and the transitions allowed between them are one table in
+:mod:`.order_states`. Here :func:`transition` applies it: it locks the order's
+row, asks the table, changes the order, writes the Wagtail log entry and, once
+the transaction commits, sends the transition's signal (and for a payment, the
+emails). An event the table has no line for changes nothing, so every
+transition is idempotent and none goes backwards.
 
-    pending ──> paid ──> refunded
-       │          ▲
-       ├──> cancelled / expired / failed ──┘ (money taken wins)
+``fulfil`` is the one function that marks an order paid; the success page, the
+webhook and ``reconcile_stripe`` all call it.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from wagtail.log_actions import log
 
-from . import stock
+from . import emails, stock
 from .models import Order
-from .services import CheckoutSession, get_gateway
-from .signals import order_expired, order_failed, order_paid, order_refunded
+from .order_states import OrderEvent, Transition, next_transition
+from .services import CheckoutSession, Refund, get_gateway
 
 logger = logging.getLogger("wagtail_stripe_checkout.fulfilment")
 
 
-class Outcome(enum.Enum):
-    FULFILLED = "fulfilled"
-    ALREADY_FULFILLED = "already_fulfilled"
+class Result(enum.Enum):
+    """What a transition did (the webhook's own outcome is ``WebhookEvent.Outcome``)."""
+
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"  # the table has no transition for this status and event
     NOT_PAID = "not_paid"
     UNKNOWN_ORDER = "unknown_order"
     MISMATCH = "mismatch"
-    CHANGED = "changed"
-    UNCHANGED = "unchanged"
 
 
-def log_action(order: Order, action: str, data: dict[str, Any] | None = None) -> None:
-    """A Wagtail log entry for a status change (shown in the admin's history)."""
-    from wagtail.log_actions import log
+@dataclass(frozen=True)
+class Change:
+    result: Result
+    order: Order | None = None
+    transition: Transition | None = None
 
-    log(instance=order, action=f"wagtail_stripe_checkout.order.{action}", data=data or {})
+    @property
+    def applied(self) -> bool:
+        return self.result is Result.APPLIED
+
+    @property
+    def detail(self) -> str:
+        """A word for logs and the event list: the new status, or why nothing changed."""
+        if self.transition is not None:
+            return str(self.transition.target.value)
+        return self.result.value
 
 
-def _locked(session_id: str) -> Order | None:
-    return Order.objects.select_for_update().filter(stripe_session_id=session_id).first()
+@dataclass
+class Changes:
+    """What a transition writes besides the status, logs and tells its signal."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    log_data: dict[str, Any] = field(default_factory=dict)
+    signal_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+EventFor = OrderEvent | Callable[[Order], OrderEvent]
+
+
+def log_action(
+    order: Order, action: str, data: dict[str, Any] | None = None, user: Any = None
+) -> None:
+    """A Wagtail log entry on the order (shown in the admin's history)."""
+    log(
+        instance=order,
+        action=f"wagtail_stripe_checkout.order.{action}",
+        user=user,
+        data=data or {},
+    )
+
+
+def transition(
+    lookup: dict[str, Any],
+    event: EventFor,
+    *,
+    check: Callable[[Order], Result | None] | None = None,
+    changes: Callable[[Order], Changes] | None = None,
+    user: Any = None,
+) -> Change:
+    """Apply ``event`` to the order found by ``lookup``, with its row locked.
+
+    ``event`` may depend on the locked order; ``check`` may refuse with a
+    result; ``changes`` says what else to write.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(**lookup).first()
+        if order is None:
+            return Change(Result.UNKNOWN_ORDER)
+        rule = next_transition(order.status, event(order) if callable(event) else event)
+        if rule is None:
+            return Change(Result.UNCHANGED, order)
+        refused = check(order) if check is not None else None
+        if refused is not None:
+            return Change(refused, order)
+        extra = changes(order) if changes is not None else Changes()
+        previous = order.status
+        _STOCK_EFFECTS.get(rule.event, _no_stock_effect)(order)
+        fields = {"status": rule.target, **extra.fields}
+        for name, value in fields.items():
+            setattr(order, name, value)
+        order.save(update_fields=[*fields, "stock_reserved", "updated_at"])
+        log_action(order, rule.action, {"from": previous, **extra.log_data}, user)
+        transaction.on_commit(partial(_announce, order, rule, extra.signal_kwargs))
+    logger.info(
+        "order_transition",
+        extra={"order": order.reference, "from": previous, "to": rule.target, **extra.log_data},
+    )
+    return Change(Result.APPLIED, order, rule)
+
+
+def _announce(order: Order, rule: Transition, signal_kwargs: dict[str, Any]) -> None:
+    rule.signal.send(sender=Order, order=order, **signal_kwargs)
+    if rule.event is OrderEvent.PAY:
+        emails.send_paid_emails(order)
+
+
+def _take_stock_again(order: Order) -> None:
+    """Paid after its reservation was given back (a cancelled session paid in
+    another tab): take the stock again where it is there. A pending order's
+    reservation is simply consumed."""
+    if order.status != Order.Status.PENDING and not order.stock_reserved:
+        stock.retake(order)
+    order.stock_reserved = False
+
+
+def _no_stock_effect(order: Order) -> None:
+    return None
+
+
+_STOCK_EFFECTS: dict[OrderEvent, Callable[[Order], None]] = {
+    OrderEvent.PAY: _take_stock_again,
+    OrderEvent.CANCEL: stock.release,
+    OrderEvent.EXPIRE: stock.release,
+    OrderEvent.FAIL: stock.release,
+}
+
+
+# Payment -------------------------------------------------------------------
 
 
 def amounts_match(order: Order, session: CheckoutSession) -> bool:
@@ -61,7 +165,34 @@ def amounts_match(order: Order, session: CheckoutSession) -> bool:
     return charged_before_discount == order.total
 
 
-def fulfil(session_id: str, *, session: CheckoutSession | None = None) -> Outcome:
+def _check_amounts(session: CheckoutSession, order: Order) -> Result | None:
+    if amounts_match(order, session):
+        return None
+    logger.error(
+        "fulfil_amount_mismatch",
+        extra={
+            "order": order.reference,
+            "stripe_session": session.id,
+            "order_total": order.total,
+            "order_currency": order.currency,
+            "stripe_total": session.amount_total,
+            "stripe_currency": session.currency,
+        },
+    )
+    return Result.MISMATCH
+
+
+def _paid_changes(session: CheckoutSession, order: Order) -> Changes:
+    return Changes(
+        fields={
+            "paid_at": timezone.now(),
+            "stripe_payment_intent_id": session.payment_intent_id or "",
+        },
+        log_data={"amount": order.total},
+    )
+
+
+def fulfil(session_id: str, *, session: CheckoutSession | None = None) -> Change:
     """Mark the order of a paid Checkout Session paid, exactly once.
 
     ``session`` may be passed when the caller already has it (the success page
@@ -70,157 +201,98 @@ def fulfil(session_id: str, *, session: CheckoutSession | None = None) -> Outcom
     if session is None:
         session = get_gateway().retrieve_checkout_session(session_id)
     if not session.is_paid:
-        return Outcome.NOT_PAID
-    with transaction.atomic():
-        order = _locked(session_id)
-        if order is None:
-            logger.error("fulfil_unknown_session", extra={"stripe_session": session_id})
-            return Outcome.UNKNOWN_ORDER
-        # Paid may follow any other status (money taken wins over a cancellation
-        # or an expiry recorded first); only paid and refunded are final here.
-        if order.status in (Order.Status.PAID, Order.Status.REFUNDED):
-            return Outcome.ALREADY_FULFILLED
-        if not amounts_match(order, session):
-            logger.error(
-                "fulfil_amount_mismatch",
-                extra={
-                    "order": order.reference,
-                    "stripe_session": session_id,
-                    "order_total": order.total,
-                    "order_currency": order.currency,
-                    "stripe_total": session.amount_total,
-                    "stripe_currency": session.currency,
-                },
-            )
-            return Outcome.MISMATCH
-        if order.status != Order.Status.PENDING and not order.stock_reserved:
-            # Paid after its reservation was given back (a cancelled session that
-            # was paid in another tab): take the stock again where it is there.
-            stock.retake(order)
-        previous = order.status
-        order.status = Order.Status.PAID
-        order.paid_at = timezone.now()
-        order.stripe_payment_intent_id = session.payment_intent_id or ""
-        order.stock_reserved = False  # consumed, not reserved any more
-        order.save(
-            update_fields=[
-                "status",
-                "paid_at",
-                "stripe_payment_intent_id",
-                "stock_reserved",
-                "updated_at",
-            ]
-        )
-        log_action(order, "paid", {"from": previous, "amount": order.total})
-        transaction.on_commit(lambda: _after_paid(order))
-    logger.info(
-        "order_paid",
-        extra={"order": order.reference, "amount": order.total, "currency": order.currency},
+        return Change(Result.NOT_PAID)
+    change = transition(
+        {"stripe_session_id": session_id},
+        OrderEvent.PAY,
+        check=partial(_check_amounts, session),
+        changes=partial(_paid_changes, session),
     )
-    return Outcome.FULFILLED
+    if change.result is Result.UNKNOWN_ORDER:
+        logger.error("fulfil_unknown_session", extra={"stripe_session": session_id})
+    return change
 
 
-def _after_paid(order: Order) -> None:
-    from .emails import send_paid_emails
-
-    order_paid.send(sender=Order, order=order)
-    send_paid_emails(order)
+# Closing unpaid orders -----------------------------------------------------
 
 
-def _close(
-    order: Order, status: str, action: str, signal: Any, *, from_statuses: tuple[str, ...]
-) -> Outcome:
-    """Move a not-yet-paid order to a closed status and give its stock back."""
-    if order.status not in from_statuses:
-        return Outcome.UNCHANGED
-    previous = order.status
-    order.status = status
-    order.checkout_key = ""
-    order.save(update_fields=["status", "checkout_key", "updated_at"])
-    stock.release(order)
-    log_action(order, action, {"from": previous})
-    transaction.on_commit(lambda: signal.send(sender=Order, order=order))
-    logger.info(f"order_{action}", extra={"order": order.reference})
-    return Outcome.CHANGED
+def _closed(order: Order) -> Changes:
+    # Free the double-click key, so the same cart can start a new checkout.
+    return Changes(fields={"checkout_key": ""})
 
 
-def expire(session_id: str) -> Outcome:
-    """``checkout.session.expired``: only a pending (or cancelled) order expires."""
-    with transaction.atomic():
-        order = _locked(session_id)
-        if order is None:
-            return Outcome.UNKNOWN_ORDER
-        if order.status == Order.Status.CANCELLED:
-            stock.release(order)  # a cancellation already closed it
-            return Outcome.UNCHANGED
-        return _close(
-            order,
-            Order.Status.EXPIRED,
-            "expired",
-            order_expired,
-            from_statuses=(Order.Status.PENDING,),
-        )
+def expire(session_id: str) -> Change:
+    """``checkout.session.expired``: the shopper never paid."""
+    return transition({"stripe_session_id": session_id}, OrderEvent.EXPIRE, changes=_closed)
 
 
-def cancel(order: Order) -> Outcome:
-    """The shopper came back with "cancel"."""
-    with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
-        return _close(
-            locked,
-            Order.Status.CANCELLED,
-            "cancelled",
-            order_expired,
-            from_statuses=(Order.Status.PENDING,),
-        )
+def cancel(order: Order) -> Change:
+    """The shopper came back from Stripe with "cancel"."""
+    return transition({"pk": order.pk}, OrderEvent.CANCEL, changes=_closed)
 
 
-def fail(order_or_session: Order | str) -> Outcome:
+def fail(order_or_session: Order | str) -> Change:
     """A delayed payment failed, or Stripe refused to start it."""
-    with transaction.atomic():
-        if isinstance(order_or_session, Order):
-            order = Order.objects.select_for_update().get(pk=order_or_session.pk)
-        else:
-            found = _locked(order_or_session)
-            if found is None:
-                return Outcome.UNKNOWN_ORDER
-            order = found
-        return _close(
-            order,
-            Order.Status.FAILED,
-            "failed",
-            order_failed,
-            from_statuses=(Order.Status.PENDING,),
-        )
+    if isinstance(order_or_session, Order):
+        lookup: dict[str, Any] = {"pk": order_or_session.pk}
+    else:
+        lookup = {"stripe_session_id": order_or_session}
+    return transition(lookup, OrderEvent.FAIL, changes=_closed)
 
 
-def record_refund(payment_intent_id: str, amount_refunded: int, currency: str) -> Outcome:
+# Refunds -------------------------------------------------------------------
+
+
+class RefundError(ValueError):
+    """A refund the order cannot take; ``message`` is for staff."""
+
+
+def request_refund(order: Order, amount: int, user: Any = None) -> Refund:
+    """Ask Stripe to refund ``amount`` (smallest unit) of a paid order.
+
+    The order changes when Stripe's ``charge.refunded`` event arrives; this
+    records who asked in the order's history. Raises :class:`RefundError`, or
+    the service layer's ``StripeServiceError`` when Stripe refuses.
+    """
+    if not order.stripe_payment_intent_id or order.refundable_amount <= 0:
+        raise RefundError(f"Order {order.reference} has nothing left to refund.")
+    if not 0 < amount <= order.refundable_amount:
+        raise RefundError(f"At most {order.display(order.refundable_amount)} can be refunded.")
+    # The same request repeated (a double click) is one refund at Stripe.
+    key = f"wsc-refund-{order.public_id}-{order.refunded_amount}-{amount}"
+    refund = get_gateway().create_refund(
+        order.stripe_payment_intent_id, amount, idempotency_key=key
+    )
+    log_action(order, "refund_requested", {"amount": amount, "refund": refund.id}, user)
+    logger.info(
+        "refund_requested",
+        extra={"order": order.reference, "amount": amount, "currency": order.currency},
+    )
+    return refund
+
+
+def record_refund(payment_intent_id: str, amount_refunded: int, currency: str) -> Change:
     """``charge.refunded``: Stripe's running total of what was refunded on the charge."""
-    with transaction.atomic():
-        order = (
-            Order.objects.select_for_update()
-            .filter(stripe_payment_intent_id=payment_intent_id)
-            .exclude(stripe_payment_intent_id="")
-            .first()
-        )
-        if order is None:
-            return Outcome.UNKNOWN_ORDER
-        if order.status not in (Order.Status.PAID, Order.Status.REFUNDED):
-            return Outcome.UNCHANGED
-        if currency.upper() != order.currency or amount_refunded <= order.refunded_amount:
-            return Outcome.UNCHANGED  # an older event, or a repeat
-        added = amount_refunded - order.refunded_amount
+    if not payment_intent_id:
+        return Change(Result.UNKNOWN_ORDER)
+
+    def event(order: Order) -> OrderEvent:
         full = amount_refunded >= order.total
-        order.refunded_amount = amount_refunded
-        order.status = Order.Status.REFUNDED if full else Order.Status.PAID
-        order.save(update_fields=["refunded_amount", "status", "updated_at"])
-        log_action(
-            order,
-            "refunded" if full else "partially_refunded",
-            {"amount": added, "refunded_total": amount_refunded},
+        return OrderEvent.REFUND_ALL if full else OrderEvent.REFUND_PART
+
+    def check(order: Order) -> Result | None:
+        if currency.upper() != order.currency or amount_refunded <= order.refunded_amount:
+            return Result.UNCHANGED  # an older event, or a repeat
+        return None
+
+    def changes(order: Order) -> Changes:
+        added = amount_refunded - order.refunded_amount
+        return Changes(
+            fields={"refunded_amount": amount_refunded},
+            log_data={"amount": added, "refunded_total": amount_refunded},
+            signal_kwargs={"amount": added, "full": amount_refunded >= order.total},
         )
-        transaction.on_commit(
-            lambda: order_refunded.send(sender=Order, order=order, amount=added, full=full)
-        )
-    logger.info("order_refunded", extra={"order": order.reference, "amount": added, "full": full})
-    return Outcome.CHANGED
+
+    return transition(
+        {"stripe_payment_intent_id": payment_intent_id}, event, check=check, changes=changes
+    )

@@ -13,33 +13,35 @@ base page writes::
     class CheckoutResultPage(CheckoutResultPageMixin, BasePage):
         template = CheckoutResultPageMixin.template
         parent_page_types = ["shop.CheckoutPage"]
+
+Like Wagtail's ``FormMixin``, ``serve`` only dispatches to hooks a site may
+override: ``get_form``, ``process_form_submission``, ``process_cancel`` and
+``render_form`` on the checkout page; ``process_return``,
+``render_landing_page`` and ``render_not_found`` on the result page.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.db import models
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
 
+from . import checkout
 from .cart import Cart
+from .checkout import CheckoutError, ReturnResult
 from .conf import app_settings
-
-if TYPE_CHECKING:
-    from django.http import HttpRequest
+from .models import ShopSettings
 
 logger = logging.getLogger("wagtail_stripe_checkout.pages")
-
-SESSION_ID_RE = re.compile(r"^cs_(test|live)_[A-Za-z0-9]{10,250}$")
 
 
 class CheckoutForm(forms.Form):
@@ -78,63 +80,68 @@ class CheckoutPageMixin(models.Model):
                 return child
         return None
 
+    def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST":
+            form = self.get_form(request)
+            if not form.is_valid():
+                return self.render_form(request, form, status=400)
+            return self.process_form_submission(request, form)
+        if request.GET.get("cancelled"):
+            return self.process_cancel(request, request.GET["cancelled"])
+        return self.render_form(request, self.get_form(request))
+
+    # Hooks ------------------------------------------------------------------
+    def get_form(self, request: HttpRequest) -> forms.Form:
+        return self.form_class(request.POST if request.method == "POST" else None)
+
+    def process_form_submission(self, request: HttpRequest, form: forms.Form) -> HttpResponse:
+        """Save the pending order, create its Checkout Session and send the shopper there."""
+        result_page = self.result_page()
+        if result_page is None:
+            logger.error("checkout_page_without_result_page", extra={"page": self.pk})
+            error = gettext("Checkout is not set up yet: it has no result page.")
+            return self.render_form(request, form, checkout_error=error)
+        try:
+            started = checkout.start_checkout(
+                request,
+                email=form.cleaned_data["email"],
+                name=form.cleaned_data["name"],
+                success_url=result_page.get_url(request),
+                cancel_url=self.get_url(request),  # type: ignore[attr-defined]
+                countries=ShopSettings.for_request(request).countries,
+            )
+        except CheckoutError as exc:
+            return self.render_form(request, form, checkout_error=exc.message)
+        return HttpResponseRedirect(started.url, status=303)
+
+    def process_cancel(self, request: HttpRequest, order_id: str) -> HttpResponse:
+        """The shopper came back from Stripe with "cancel": the cart is kept."""
+        if checkout.cancel_order(request, order_id) is not None:
+            messages.info(request, gettext("Payment cancelled; your cart is saved."))
+        return HttpResponseRedirect(self.get_url(request))  # type: ignore[attr-defined]
+
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context: dict[str, Any] = super().get_context(request, *args, **kwargs)  # type: ignore[misc]
-        priced = Cart(request).price()
-        for notice in priced.notices:
-            messages.warning(request, notice)
+        priced = Cart.for_request(request).price()
+        if not kwargs.get("checkout_error"):  # a checkout error already lists what changed
+            for notice in priced.notices:
+                messages.warning(request, notice)
         context.update(
             cart=priced,
-            form=kwargs.get("form") or self.form_class(),
+            form=kwargs.get("form") or self.get_form(request),
             stripe_test_mode=app_settings.is_test_mode,
             base_template=app_settings.BASE_TEMPLATE,
             checkout_error=kwargs.get("checkout_error"),
-            cancelled_order=kwargs.get("cancelled_order"),
         )
         return context
 
-    def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        from .checkout import CheckoutError, cancel_order, start_checkout
-        from .models import ShopSettings
-
-        if request.method == "POST":
-            form = self.form_class(request.POST)
-            if not form.is_valid():
-                return self._render(request, form=form, status=400)
-            result_page = self.result_page()
-            if result_page is None:
-                logger.error("checkout_page_without_result_page", extra={"page": self.pk})
-                return self._render(
-                    request,
-                    form=form,
-                    checkout_error=gettext("Checkout is not set up yet: it has no result page."),
-                )
-            try:
-                started = start_checkout(
-                    request,
-                    email=form.cleaned_data["email"],
-                    name=form.cleaned_data["name"],
-                    success_url=result_page.get_url(request),
-                    cancel_url=self.get_url(request),  # type: ignore[attr-defined]
-                    countries=ShopSettings.for_request(request).countries,
-                )
-            except CheckoutError as exc:
-                return self._render(request, form=form, checkout_error=exc.message)
-            return HttpResponseRedirect(started.url, status=303)
-
-        cancelled = request.GET.get("cancelled")
-        if cancelled:
-            order = cancel_order(request, cancelled)
-            if order is not None:
-                messages.info(request, gettext("Payment cancelled; your cart is saved."))
-            return HttpResponseRedirect(self.get_url(request))  # type: ignore[attr-defined]
-        return self._render(request, form=self.form_class())
-
-    def _render(self, request: HttpRequest, status: int = 200, **kwargs: Any) -> HttpResponse:
+    def render_form(
+        self, request: HttpRequest, form: forms.Form, status: int = 200, **kwargs: Any
+    ) -> HttpResponse:
         return TemplateResponse(
             request,
             self.get_template(request),  # type: ignore[attr-defined]
-            self.get_context(request, **kwargs),
+            self.get_context(request, form=form, **kwargs),
             status=status,
         )
 
@@ -146,74 +153,44 @@ class CheckoutResultPageMixin(models.Model):
 
     content_panels = [FieldPanel("thank_you")]
     template = "wagtail_stripe_checkout/pages/checkout_result_page.html"
+    not_found_template = "wagtail_stripe_checkout/pages/order_not_found.html"
 
     class Meta:
         abstract = True
 
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        from .checkout import placed_by
-        from .fulfilment import fulfil
-        from .models import Order
-        from .services import NotFound, StripeServiceError, get_gateway
+        result = self.process_return(request, request.GET.get("session_id", ""))
+        if result.order is None:
+            return self.render_not_found(request)
+        return self.render_landing_page(request, result)
 
-        session_id = request.GET.get("session_id", "")
-        order = None
-        if SESSION_ID_RE.match(session_id):
-            order = Order.objects.filter(stripe_session_id=session_id).first()
-        if order is None:
-            return self._not_found(request)
-        try:
-            session = get_gateway().retrieve_checkout_session(session_id)
-        except NotFound:
-            return self._not_found(request)
-        except StripeServiceError as exc:
-            logger.error(
-                "result_page_retrieve_failed",
-                extra={"order": order.reference, "stripe": exc.log_details},
-            )
-            return self._render(
-                request,
-                order=order,
-                owner=placed_by(request, order),
-                session=None,
-                state="unknown",
-                status=503,
-            )
-        if session.is_paid:
-            fulfil(session_id, session=session)
-            order.refresh_from_db()
-        owner = placed_by(request, order)
-        if owner and order.status == Order.Status.PAID:
-            Cart(request).clear()
-        if session.is_paid:
-            state = "paid"
-        elif session.status == "complete":
-            state = "processing"  # a payment method that settles later
-        elif session.status == "expired":
-            state = "expired"
-        else:
-            state = "open"
-        logger.info(
-            "result_page_viewed", extra={"order": order.reference, "state": state, "owner": owner}
-        )
-        return self._render(request, order=order, owner=owner, session=session, state=state)
+    # Hooks ------------------------------------------------------------------
+    def process_return(self, request: HttpRequest, session_id: str) -> ReturnResult:
+        """Confirm the payment with Stripe and fulfil the order (once)."""
+        return checkout.confirm_return(request, session_id)
 
-    def _not_found(self, request: HttpRequest) -> HttpResponse:
-        return TemplateResponse(
-            request,
-            "wagtail_stripe_checkout/pages/order_not_found.html",
-            {"page": self, "self": self, "base_template": app_settings.BASE_TEMPLATE},
-            status=404,
-        )
-
-    def _render(self, request: HttpRequest, status: int = 200, **kwargs: Any) -> HttpResponse:
+    def render_landing_page(self, request: HttpRequest, result: ReturnResult) -> HttpResponse:
         context = self.get_context(request)  # type: ignore[attr-defined]
-        context.update(kwargs)
-        context["stripe_test_mode"] = app_settings.is_test_mode
-        context["base_template"] = app_settings.BASE_TEMPLATE
+        context.update(
+            result=result,
+            order=result.order,
+            owner=result.owner,
+            session=result.session,
+            state=result.state,
+            stripe_test_mode=app_settings.is_test_mode,
+            base_template=app_settings.BASE_TEMPLATE,
+        )
         return TemplateResponse(
             request,
             self.get_template(request),  # type: ignore[attr-defined]
             context,
-            status=status,
+            status=result.status_code,
+        )
+
+    def render_not_found(self, request: HttpRequest) -> HttpResponse:
+        return TemplateResponse(
+            request,
+            self.not_found_template,
+            {"page": self, "self": self, "base_template": app_settings.BASE_TEMPLATE},
+            status=404,
         )

@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
+
 # Stripe: "amount ... supports up to eight digits".
 MAX_AMOUNT = 99_999_999
 
@@ -184,14 +187,26 @@ class TaxMode(str, Enum):
     STRIPE = "stripe"  # Stripe Tax computes it at payment
 
 
+# What editors choose from (the shop settings' tax field).
+TAX_MODE_CHOICES = [
+    (TaxMode.NONE.value, _("No tax")),
+    (TaxMode.ADDED.value, _("Add a rate on top of prices")),
+    (TaxMode.INCLUDED.value, _("Prices include a rate")),
+    (TaxMode.STRIPE.value, _("Stripe Tax calculates it at payment")),
+]
+
+
 @dataclass(frozen=True)
 class Totals:
+    """What a cart comes to, or what an order came to: the one object templates show."""
+
     currency: Currency
     subtotal: int
     tax: int
     shipping: int
     total: int
     tax_mode: TaxMode
+    tax_label: str = ""
 
     @property
     def tax_included(self) -> bool:
@@ -241,6 +256,7 @@ def compute_totals(
     *,
     tax_mode: TaxMode = TaxMode.NONE,
     tax_rate: Decimal = Decimal(0),
+    tax_label: str = "",
     shipping_fee: int = 0,
     free_shipping_over: int | None = None,
 ) -> Totals:
@@ -257,7 +273,31 @@ def compute_totals(
         shipping=shipping,
         total=total,
         tax_mode=tax_mode,
+        tax_label=tax_label,
     )
+
+
+@dataclass(frozen=True)
+class PricingOptions:
+    """A shop's pricing rules for one site, every amount in smallest units."""
+
+    currency: Currency
+    tax_mode: TaxMode
+    tax_rate: Decimal
+    tax_label: str
+    shipping_fee: int
+    free_shipping_over: int | None
+
+    def totals(self, lines: list[tuple[int, int]]) -> Totals:
+        return compute_totals(
+            lines,
+            self.currency,
+            tax_mode=self.tax_mode,
+            tax_rate=self.tax_rate,
+            tax_label=self.tax_label,
+            shipping_fee=self.shipping_fee,
+            free_shipping_over=self.free_shipping_over,
+        )
 
 
 def charge_problems(total: int, currency: Currency) -> list[str]:
@@ -286,8 +326,6 @@ def format_plain(minor: int, currency: Currency) -> str:
 
 def format_amount(minor: int, currency: Currency, *, use_l10n: bool | None = None) -> str:
     """A localised display string: ``$7.77``, ``¥500``, ``KWD 1.230``."""
-    from django.utils.formats import number_format
-
     value = from_minor(minor, currency).quantize(
         Decimal(1).scaleb(-currency.display_decimals), rounding=ROUND_HALF_UP
     )

@@ -1,5 +1,5 @@
 """Signals a site can listen to. Every one is sent after the transaction commits,
-once per change of status.
+once per change of status (see ``order_states.TRANSITIONS``).
 
 ``order_created(sender=Order, order, request)``
     A pending order was saved, before Stripe is asked for a session.
@@ -7,8 +7,10 @@ once per change of status.
     Payment is confirmed (exactly once per order).
 ``order_failed(sender=Order, order)``
     A delayed payment failed, or Stripe refused to start the payment.
+``order_cancelled(sender=Order, order)``
+    The shopper came back from Stripe with "cancel".
 ``order_expired(sender=Order, order)``
-    The Checkout Session expired unpaid, or the shopper cancelled.
+    The Checkout Session expired unpaid.
 ``order_refunded(sender=Order, order, amount, full)``
     Stripe reports a refund of ``amount`` (smallest unit); ``full`` when the
     whole total is now refunded.
@@ -19,5 +21,6 @@ from django.dispatch import Signal
 order_created = Signal()
 order_paid = Signal()
 order_failed = Signal()
+order_cancelled = Signal()
 order_expired = Signal()
 order_refunded = Signal()

@@ -45,7 +45,8 @@ def retake(order: Order) -> None:
 
 
 def release(order: Order) -> None:
-    """Give an order's reserved stock back, once. Call with the order row locked."""
+    """Give an order's reserved stock back, once: call with the order row locked,
+    and save ``stock_reserved`` (now ``False``) with the order's new status."""
     if not order.stock_reserved:
         return
     for line in order.lines.all():
@@ -54,4 +55,3 @@ def release(order: Order) -> None:
                 stock=F("stock") + line.quantity
             )
     order.stock_reserved = False
-    order.save(update_fields=["stock_reserved", "updated_at"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from django.contrib import messages
@@ -14,8 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from . import webhooks
 from .cart import Cart, CartError, PricedCart, parse_quantity
 from .conf import app_settings
+from .services import InvalidSignature, verify_webhook
+from .shortcuts import checkout_url, priced_cart
+
+logger = logging.getLogger("wagtail_stripe_checkout.webhooks")
 
 
 def safe_next_url(request: HttpRequest, fallback: str | None = None) -> str:
@@ -26,28 +32,6 @@ def safe_next_url(request: HttpRequest, fallback: str | None = None) -> str:
     ):
         return candidate
     return fallback or reverse("wagtail_stripe_checkout:cart")
-
-
-def checkout_url(request: HttpRequest) -> str | None:
-    """The live checkout page of this site, or ``None`` while it has none."""
-    from django.apps import apps
-    from wagtail.models import Site
-
-    from .page_mixins import CheckoutPageMixin
-
-    if hasattr(request, "_wsc_checkout_url"):
-        cached: str | None = request._wsc_checkout_url
-        return cached
-    url = None
-    site = Site.find_for_request(request)
-    for model in apps.get_models():
-        if issubclass(model, CheckoutPageMixin) and site is not None:
-            page = model.objects.live().in_site(site).first()  # type: ignore[attr-defined]
-            if page is not None:
-                url = page.get_url(request)
-                break
-    request._wsc_checkout_url = url  # type: ignore[attr-defined]
-    return url
 
 
 def cart_context(request: HttpRequest, priced: PricedCart) -> dict[str, Any]:
@@ -67,7 +51,7 @@ def _announce(request: HttpRequest, priced: PricedCart) -> None:
 
 @require_GET
 def cart_detail(request: HttpRequest) -> HttpResponse:
-    priced = Cart(request).price()
+    priced = priced_cart(request, repair=True)
     _announce(request, priced)
     return render(
         request, "wagtail_stripe_checkout/cart/cart_page.html", cart_context(request, priced)
@@ -76,7 +60,7 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def cart_add(request: HttpRequest) -> HttpResponseRedirect:
-    cart = Cart(request)
+    cart = Cart.for_request(request)
     try:
         product, _quantity = cart.add(
             request.POST.get("product"), request.POST.get("quantity", "1")
@@ -99,7 +83,7 @@ def cart_add(request: HttpRequest) -> HttpResponseRedirect:
 @require_POST
 def cart_update(request: HttpRequest) -> HttpResponseRedirect:
     try:
-        product = Cart(request).set_quantity(
+        product = Cart.for_request(request).set_quantity(
             request.POST.get("product"), request.POST.get("quantity")
         )
     except CartError as exc:
@@ -112,7 +96,7 @@ def cart_update(request: HttpRequest) -> HttpResponseRedirect:
 @require_POST
 def cart_remove(request: HttpRequest) -> HttpResponseRedirect:
     try:
-        Cart(request).remove(request.POST.get("product"))
+        Cart.for_request(request).remove(request.POST.get("product"))
     except CartError as exc:
         messages.error(request, exc.message)
     else:
@@ -122,7 +106,7 @@ def cart_remove(request: HttpRequest) -> HttpResponseRedirect:
 
 @require_POST
 def cart_clear(request: HttpRequest) -> HttpResponseRedirect:
-    Cart(request).clear()
+    Cart.for_request(request).clear()
     messages.success(request, _("Your cart is empty."))
     return HttpResponseRedirect(safe_next_url(request))
 
@@ -143,7 +127,7 @@ def _payload(request: HttpRequest) -> dict[str, Any]:
 
 
 def _cart_json(request: HttpRequest, status: int = 200, **extra: Any) -> JsonResponse:
-    priced = Cart(request).price()
+    priced = priced_cart(request, repair=True)
     return JsonResponse({"cart": priced.as_dict(), **extra}, status=status)
 
 
@@ -159,7 +143,7 @@ def api_cart(request: HttpRequest) -> JsonResponse:
 def _api_action(action: str) -> Any:
     @require_POST
     def view(request: HttpRequest) -> JsonResponse:
-        cart = Cart(request)
+        cart = Cart.for_request(request)
         try:
             data = _payload(request)
             if action == "add":
@@ -190,19 +174,20 @@ api_cart_clear = _api_action("clear")
 @csrf_exempt  # Stripe cannot send a CSRF token; the signature check replaces it.
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
-    """Verify the ``Stripe-Signature`` on the raw body, then record and handle the event."""
-    import logging
+    """Verify the ``Stripe-Signature`` on the raw body, then record and handle the event.
 
-    from . import webhooks
-    from .services import InvalidSignature, verify_webhook
-
+    200 for an event handled or ignored (and for a repeat), 400 for a body Stripe
+    did not sign, 500 when handling failed (rolled back, so Stripe retries)."""
     try:
         event = verify_webhook(
             request.body, request.headers.get("Stripe-Signature"), app_settings.WEBHOOK_SECRETS
         )
     except InvalidSignature as exc:
-        logging.getLogger("wagtail_stripe_checkout.webhooks").warning(
-            "webhook_rejected", extra={"reason": str(exc)}
-        )
+        logger.warning("webhook_rejected", extra={"reason": str(exc)})
         return HttpResponse("Invalid signature.", status=400, content_type="text/plain")
-    return webhooks.handle(event)
+    result = webhooks.handle(event)
+    if result.failed:
+        return JsonResponse({"received": False}, status=500)
+    if result.duplicate:
+        return JsonResponse({"received": True, "duplicate": True})
+    return JsonResponse({"received": True})

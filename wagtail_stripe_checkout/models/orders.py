@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .. import pricing
+from ..order_states import OrderStatus
 
 # Letters and digits that cannot be confused when read aloud or typed.
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -22,13 +23,8 @@ def new_reference() -> str:
 class Order(models.Model):
     """One attempt to pay for a cart. Saved as pending before Stripe is called."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Awaiting payment")
-        PAID = "paid", _("Paid")
-        FAILED = "failed", _("Payment failed")
-        EXPIRED = "expired", _("Expired")
-        CANCELLED = "cancelled", _("Cancelled")
-        REFUNDED = "refunded", _("Refunded")
+    # Statuses and their transitions: ``order_states`` (one table).
+    Status = OrderStatus
 
     # The id in URLs and in Stripe's metadata: random, so it cannot be guessed.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -124,6 +120,19 @@ class Order(models.Model):
     @property
     def refunded_total_amount(self) -> Decimal:
         return self._major(self.refunded_amount)
+
+    @property
+    def totals(self) -> pricing.Totals:
+        """What the order came to, in the same shape as a priced cart's totals."""
+        return pricing.Totals(
+            currency=self.currency_info,
+            subtotal=self.subtotal,
+            tax=self.tax,
+            shipping=self.shipping,
+            total=self.total,
+            tax_mode=pricing.TaxMode(self.tax_mode),
+            tax_label=self.tax_label,
+        )
 
     @property
     def currency_info(self) -> pricing.Currency:

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.fields import RichTextField
-from wagtail.images import get_image_model_string
+from wagtail.images import get_image_model, get_image_model_string
 from wagtail.search import index
 
 from .. import pricing
@@ -20,8 +20,6 @@ class ProductQuerySet(models.QuerySet["Product"]):
 
     def with_images(self, *filter_specs: str) -> ProductQuerySet:
         """Fetch images and the named renditions in two queries, whatever the count."""
-        from wagtail.images import get_image_model
-
         rendition_model = get_image_model().get_rendition_model()
         return self.select_related("image").prefetch_related(
             models.Prefetch(
@@ -131,7 +129,7 @@ class Product(index.Indexed, models.Model):
         super().clean()
         if self.price is None:
             return
-        from .settings import currencies_in_use
+        from .settings import currencies_in_use  # settings imports this module
 
         problems = []
         for code in sorted(currencies_in_use()):

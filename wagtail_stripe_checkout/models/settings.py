@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -10,10 +9,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.models import Site
 
 from .. import pricing
 from ..conf import app_settings
 from ..countries import SHIPPING_COUNTRIES
+from .products import Product
 
 
 def default_currency() -> str:
@@ -23,8 +24,6 @@ def default_currency() -> str:
 def currencies_in_use() -> set[str]:
     """Every currency a product price must be valid in: each site's, and the
     default for sites whose editors have not saved shop settings yet."""
-    from wagtail.models import Site
-
     codes = set(ShopSettings.objects.values_list("currency", flat=True))
     if not codes or Site.objects.exclude(pk__in=ShopSettings.objects.values("site")).exists():
         codes.add(app_settings.DEFAULT_CURRENCY)
@@ -36,35 +35,9 @@ def parse_countries(value: str) -> list[str]:
     return list(dict.fromkeys(c for c in codes if c))
 
 
-@dataclass(frozen=True)
-class PricingOptions:
-    currency: pricing.Currency
-    tax_mode: pricing.TaxMode
-    tax_rate: Decimal
-    tax_label: str
-    shipping_fee: int
-    free_shipping_over: int | None
-
-    def totals(self, lines: list[tuple[int, int]]) -> pricing.Totals:
-        return pricing.compute_totals(
-            lines,
-            self.currency,
-            tax_mode=self.tax_mode,
-            tax_rate=self.tax_rate,
-            shipping_fee=self.shipping_fee,
-            free_shipping_over=self.free_shipping_over,
-        )
-
-
 @register_setting(icon="cogs")
 class ShopSettings(BaseSiteSetting):
     """What editors may change per site: currency, tax and shipping."""
-
-    class TaxMode(models.TextChoices):
-        NONE = pricing.TaxMode.NONE.value, _("No tax")
-        ADDED = pricing.TaxMode.ADDED.value, _("Add a rate on top of prices")
-        INCLUDED = pricing.TaxMode.INCLUDED.value, _("Prices include a rate")
-        STRIPE = pricing.TaxMode.STRIPE.value, _("Stripe Tax calculates it at payment")
 
     currency = models.CharField(
         _("currency"),
@@ -74,7 +47,10 @@ class ShopSettings(BaseSiteSetting):
         help_text=_("Product prices are in this currency."),
     )
     tax_mode = models.CharField(
-        _("tax"), max_length=16, choices=TaxMode.choices, default=TaxMode.NONE
+        _("tax"),
+        max_length=16,
+        choices=pricing.TAX_MODE_CHOICES,
+        default=pricing.TaxMode.NONE.value,
     )
     tax_rate = models.DecimalField(
         _("tax rate (%)"),
@@ -159,10 +135,9 @@ class ShopSettings(BaseSiteSetting):
         else:
             self.shipping_countries = ", ".join(countries)
 
-        if self.tax_mode in (self.TaxMode.ADDED, self.TaxMode.INCLUDED) and not self.tax_rate:
+        taxed = (pricing.TaxMode.ADDED.value, pricing.TaxMode.INCLUDED.value)
+        if self.tax_mode in taxed and not self.tax_rate:
             errors.setdefault("tax_rate", []).append(_("Enter the rate to apply."))
-
-        from .products import Product
 
         unsellable = []
         for name, price in Product.objects.values_list("name", "price"):
@@ -182,10 +157,10 @@ class ShopSettings(BaseSiteSetting):
     def countries(self) -> list[str]:
         return parse_countries(self.shipping_countries or "")
 
-    def pricing_options(self) -> PricingOptions:
+    def pricing_options(self) -> pricing.PricingOptions:
         currency = pricing.get_currency(self.currency)
         threshold = self.free_shipping_threshold
-        return PricingOptions(
+        return pricing.PricingOptions(
             currency=currency,
             tax_mode=pricing.TaxMode(self.tax_mode),
             tax_rate=Decimal(self.tax_rate or 0),

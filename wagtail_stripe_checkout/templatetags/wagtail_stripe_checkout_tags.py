@@ -10,13 +10,18 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import template
+from wagtail.images.exceptions import InvalidFilterSpecError
+from wagtail.images.models import SourceImageIOError
 
 from .. import pricing
 from ..cart import Cart
 from ..conf import app_settings
+from ..models import ShopSettings
+from ..shortcuts import priced_cart
 
 register = template.Library()
 
@@ -30,15 +35,13 @@ def cart_count(context: template.Context) -> int:
     request = _request(context)
     if request is None or not hasattr(request, "session"):
         return 0
-    return Cart(request).count
+    return Cart.for_request(request).count
 
 
 @register.inclusion_tag("wagtail_stripe_checkout/includes/cart_summary.html", takes_context=True)
 def cart_summary(context: template.Context) -> dict[str, Any]:
     request = _request(context)
-    priced = None
-    if request is not None:
-        priced = getattr(request, "_wsc_priced_cart", None) or Cart(request).price(repair=False)
+    priced = priced_cart(request) if request is not None else None
     return {"request": request, "cart": priced}
 
 
@@ -65,8 +68,6 @@ def buy_button(
 
 @register.simple_tag(takes_context=True)
 def product_price(context: template.Context, product: Any) -> str:
-    from ..models import ShopSettings
-
     request = _request(context)
     if request is None or product is None:
         return ""
@@ -92,9 +93,6 @@ def stripe_test_mode_badge() -> dict[str, Any]:
 @register.simple_tag
 def product_image(product: Any, spec: str, css_class: str = "") -> str:
     """``<img>`` for the product's image at a rendition ``spec`` held in a variable."""
-    from wagtail.images.exceptions import InvalidFilterSpecError
-    from wagtail.images.models import SourceImageIOError
-
     image = getattr(product, "image", None)
     if image is None:
         return ""
@@ -108,6 +106,4 @@ def product_image(product: Any, spec: str, css_class: str = "") -> str:
 @register.simple_tag
 def wsc_uid(prefix: str = "wsc") -> str:
     """A fresh id for ``id``/``aria-labelledby`` pairs in repeated blocks."""
-    import uuid
-
     return f"{prefix}-{uuid.uuid4().hex[:8]}"

@@ -19,6 +19,7 @@ from wagtail.models import Page, Site
 from shop.models import HomePage
 from wagtail_stripe_checkout.contrib.pages.models import CheckoutPage, CheckoutResultPage
 from wagtail_stripe_checkout.models import Product, ShopSettings
+from wagtail_stripe_checkout.pricing import TaxMode
 
 PRODUCTS = [
     # sku, name, price, stock, max per order, colour, description
@@ -175,7 +176,7 @@ class Command(BaseCommand):
         site = Site.objects.get(is_default_site=True)
         shop = ShopSettings.for_site(site)
         shop.currency = "USD"
-        shop.tax_mode = ShopSettings.TaxMode.ADDED
+        shop.tax_mode = TaxMode.ADDED.value
         shop.tax_rate = Decimal("8.25")
         shop.tax_label = "Sales tax"
         shop.shipping_fee = Decimal("5.00")

@@ -1,0 +1,94 @@
+"""An order's statuses and the one table of the transitions between them.
+
+Pure rules, no database: :mod:`.fulfilment` applies them with the row locked.
+Adding a status is a line in :class:`OrderStatus` and its lines in
+:data:`TRANSITIONS` (and its tests in ``tests/test_order_states.py``).
+
+    pending ──pay──> paid ──refund_all──> refunded
+       │              ▲  └─refund_part─┘ (stays paid)
+       ├──cancel──> cancelled ─┐
+       ├──expire──> expired  ──┼──pay──┘  (money taken wins)
+       └──fail────> failed   ──┘
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from django.db.models import TextChoices
+from django.dispatch import Signal
+from django.utils.translation import gettext_lazy as _
+
+from . import signals
+
+
+class OrderStatus(TextChoices):
+    PENDING = "pending", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Payment failed")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class OrderEvent(str, enum.Enum):
+    """What can happen to an order."""
+
+    PAY = "pay"  # Stripe says the session is paid
+    CANCEL = "cancel"  # the shopper came back with "cancel"
+    EXPIRE = "expire"  # the Checkout Session expired unpaid
+    FAIL = "fail"  # a delayed payment failed, or Stripe refused to start it
+    REFUND_PART = "refund_part"  # Stripe refunded part of what was charged
+    REFUND_ALL = "refund_all"  # Stripe has now refunded everything charged
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: OrderStatus
+    event: OrderEvent
+    target: OrderStatus
+    action: str  # the Wagtail log action: wagtail_stripe_checkout.order.<action>
+    signal: Signal  # sent once, after the transaction commits
+
+
+S, E = OrderStatus, OrderEvent
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(S.PENDING, E.PAY, S.PAID, "paid", signals.order_paid),
+    # Money taken wins over a cancellation, an expiry or a failure recorded first
+    # (a cancelled session paid in another tab; events out of order).
+    Transition(S.CANCELLED, E.PAY, S.PAID, "paid", signals.order_paid),
+    Transition(S.EXPIRED, E.PAY, S.PAID, "paid", signals.order_paid),
+    Transition(S.FAILED, E.PAY, S.PAID, "paid", signals.order_paid),
+    Transition(S.PENDING, E.CANCEL, S.CANCELLED, "cancelled", signals.order_cancelled),
+    Transition(S.PENDING, E.EXPIRE, S.EXPIRED, "expired", signals.order_expired),
+    Transition(S.PENDING, E.FAIL, S.FAILED, "failed", signals.order_failed),
+    Transition(S.PAID, E.REFUND_PART, S.PAID, "partially_refunded", signals.order_refunded),
+    Transition(S.PAID, E.REFUND_ALL, S.REFUNDED, "refunded", signals.order_refunded),
+)
+
+# How far along an order is; no transition lowers it.
+STAGE: dict[OrderStatus, int] = {
+    S.PENDING: 0,
+    S.CANCELLED: 1,
+    S.EXPIRED: 1,
+    S.FAILED: 1,
+    S.PAID: 2,
+    S.REFUNDED: 3,
+}
+
+_BY_KEY = {(t.source, t.event): t for t in TRANSITIONS}
+
+# Statuses in which money was taken (whether or not some was refunded since).
+PAID_STATUSES: tuple[OrderStatus, ...] = tuple(s for s in S if STAGE[s] >= STAGE[S.PAID])
+
+
+def next_transition(status: str, event: OrderEvent) -> Transition | None:
+    """The transition ``event`` causes from ``status``, or ``None`` when it changes nothing."""
+    return _BY_KEY.get((OrderStatus(status), event))
+
+
+def is_paid(status: str) -> bool:
+    """Money was taken (whether or not some of it was refunded since)."""
+    return OrderStatus(status) in PAID_STATUSES

@@ -1,0 +1,66 @@
+"""Catching up with Stripe when webhooks went missing (``manage.py reconcile_stripe``).
+
+Paid sessions whose order is not paid here are fulfilled (through the same
+``fulfil`` as the webhook); expired sessions close their pending order and give
+its stock back; pending orders that never got a session are closed after an
+hour. Running it again changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+
+from . import fulfilment
+from .models import Order
+from .order_states import PAID_STATUSES
+from .services import get_gateway
+
+ABANDONED_AFTER = timedelta(hours=1)
+
+
+@dataclass
+class Report:
+    checked: int = 0
+    fulfilled: int = 0
+    expired: int = 0
+    abandoned: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"Checked {self.checked} sessions: fulfilled {self.fulfilled}, expired "
+            f"{self.expired}; closed {self.abandoned} orders that never reached Stripe."
+        )
+
+
+def reconcile(hours: int) -> Report:
+    """Ask Stripe for the last ``hours`` of sessions and apply what webhooks missed.
+
+    Raises the service layer's ``StripeServiceError`` when Stripe cannot be asked.
+    """
+    report = Report()
+    gateway = get_gateway()
+    since = int(time.time()) - hours * 3600
+    paid = {}
+    for session in gateway.list_checkout_sessions(created_since=since, status="complete"):
+        report.checked += 1
+        if session.is_paid:
+            paid[session.id] = session
+    missed = Order.objects.filter(stripe_session_id__in=list(paid)).exclude(
+        status__in=PAID_STATUSES
+    )
+    for order in missed.only("stripe_session_id"):
+        session = paid[str(order.stripe_session_id)]
+        report.fulfilled += fulfilment.fulfil(session.id, session=session).applied
+    for session in gateway.list_checkout_sessions(created_since=since, status="expired"):
+        report.checked += 1
+        report.expired += fulfilment.expire(session.id).applied
+    stale = timezone.now() - ABANDONED_AFTER
+    for order in Order.objects.filter(
+        status=Order.Status.PENDING, stripe_session_id__isnull=True, created_at__lt=stale
+    ):
+        report.abandoned += fulfilment.fail(order).applied
+    return report

@@ -1,0 +1,58 @@
+"""The request's shop, for views, page types, template tags and site code.
+
+``priced_cart(request)``
+    The request's cart priced against the database: computed once per request
+    (a page and the cart summary in its header share it) and again only after
+    the cart changes.
+``checkout_page(request)`` / ``checkout_url(request)``
+    The live checkout page of the request's site (``None`` while it has none),
+    looked up once per request.
+"""
+
+from __future__ import annotations
+
+import weakref
+from functools import cache
+from typing import Any
+
+from django.apps import apps
+from django.http import HttpRequest
+from wagtail.models import Site
+
+from .cart import Cart, PricedCart
+from .page_mixins import CheckoutPageMixin
+
+_CHECKOUT_PAGES: weakref.WeakKeyDictionary[HttpRequest, Any] = weakref.WeakKeyDictionary()
+
+
+def priced_cart(request: HttpRequest, *, repair: bool = False) -> PricedCart:
+    """With ``repair=True`` the repairs pricing made (a product gone, sold out or
+    repriced) are saved to the session; the cart and checkout pages do that."""
+    return Cart.for_request(request).price(repair=repair)
+
+
+@cache
+def _checkout_page_models() -> tuple[type, ...]:
+    return tuple(
+        model
+        for model in apps.get_models()
+        if issubclass(model, CheckoutPageMixin) and not model._meta.abstract
+    )
+
+
+def checkout_page(request: HttpRequest) -> Any:
+    if request not in _CHECKOUT_PAGES:
+        page = None
+        site = Site.find_for_request(request)
+        if site is not None:
+            for model in _checkout_page_models():
+                page = model.objects.live().in_site(site).first()  # type: ignore[attr-defined]
+                if page is not None:
+                    break
+        _CHECKOUT_PAGES[request] = page
+    return _CHECKOUT_PAGES[request]
+
+
+def checkout_url(request: HttpRequest) -> str | None:
+    page = checkout_page(request)
+    return page.get_url(request) if page is not None else None
