@@ -13,8 +13,8 @@ test: ## install and run the whole test suite (SQLite, real browser)
 test-postgres: ## the suite on PostgreSQL and Redis
 	WSC_DB=postgres WSC_CACHE=redis $(PYTHON) tools/dev.py test
 
-lint: ## ruff and mypy
-	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy wagtail_stripe_checkout tests sandbox tools
+lint: ## ruff, mypy, the import contracts and the structure limits
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy wagtail_stripe_checkout tests sandbox tools && .venv/bin/lint-imports && .venv/bin/python tools/check_structure.py
 
 format: ## apply ruff's formatting and fixes
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from django.urls import reverse
 
-from tests.conftest import cart_session, configure_shop
+from tests.factories import configure_shop
+from tests.support.helpers import cart_session
 
 
 def test_buy_block_renders_product_price_and_a_working_form(client, shop_page, make_product):

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from tests.conftest import cart_session, configure_shop
+from tests.factories import configure_shop
+from tests.support.helpers import cart_session
 from wagtail_stripe_checkout.cart import CartError, parse_quantity
 
 ADD = reverse("wagtail_stripe_checkout:cart_add")

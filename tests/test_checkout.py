@@ -8,7 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import cart_session, configure_shop
+from tests.factories import configure_shop
+from tests.support.helpers import cart_session
 from wagtail_stripe_checkout.checks import check_shop_options
 from wagtail_stripe_checkout.models import Order, Product
 

@@ -1,6 +1,5 @@
 """Real threads against PostgreSQL (WSC_DB=postgres; CI's tox postgres environments run it)."""
 
-import json
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -11,12 +10,9 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from tests.support.helpers import signed_post
 from wagtail_stripe_checkout.models import Order, Product, WebhookEvent
 from wagtail_stripe_checkout.signals import order_paid
-from wagtail_stripe_checkout.testing.pytest_plugin import TEST_WEBHOOK_SECRET
-from wagtail_stripe_checkout.testing import sign_payload
-
-WEBHOOK = reverse("wagtail_stripe_checkout:webhook")
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("WSC_DB") != "postgres",
@@ -61,18 +57,8 @@ def test_concurrent_double_submit_makes_one_order_and_one_session(
 
 
 def _post_event(event):
-    payload = json.dumps(event).encode()
     try:
-        return (
-            Client()
-            .post(
-                WEBHOOK,
-                payload,
-                content_type="application/json",
-                HTTP_STRIPE_SIGNATURE=sign_payload(payload, TEST_WEBHOOK_SECRET),
-            )
-            .status_code
-        )
+        return signed_post(event, client=Client()).status_code
     finally:
         connection.close()
 

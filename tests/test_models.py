@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from tests.conftest import configure_shop
+from tests.factories import configure_shop
 from wagtail_stripe_checkout.models import Product
 
 

@@ -12,14 +12,14 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import cart_session, configure_shop
+from tests.factories import configure_shop
+from tests.support.helpers import cart_session, signed_post
 from wagtail_stripe_checkout import fulfilment
 from wagtail_stripe_checkout.models import Order, Product, WebhookEvent
 from wagtail_stripe_checkout.signals import order_paid
-from wagtail_stripe_checkout.testing.pytest_plugin import TEST_WEBHOOK_SECRET
 from wagtail_stripe_checkout.testing import sign_payload
+from wagtail_stripe_checkout.testing.pytest_plugin import TEST_WEBHOOK_SECRET
 
-WEBHOOK = reverse("wagtail_stripe_checkout:webhook")
 ADD = reverse("wagtail_stripe_checkout:cart_add")
 
 
@@ -62,17 +62,9 @@ def checkout(client, shop, make_product, checkout_pages, stripe_stand_in):
     return client, session_id, result, mug
 
 
-def post_event(event, secret=TEST_WEBHOOK_SECRET, *, timestamp=None, signature=None, body=None):
-    payload = body if body is not None else json.dumps(event).encode()
-    header = signature if signature is not None else sign_payload(payload, secret, timestamp)
-    kwargs = {"HTTP_STRIPE_SIGNATURE": header} if header else {}
-    return committing(
-        Client(enforce_csrf_checks=True).post,
-        WEBHOOK,
-        payload,
-        content_type="application/json",
-        **kwargs,
-    )
+def post_event(event, **kwargs):
+    """Signed as Stripe signs; the request's on-commit work (signals, emails) runs."""
+    return committing(signed_post, event, **kwargs)
 
 
 def event_of(stand_in, event_type):

@@ -110,7 +110,9 @@ def serve(host: str, port: int, stand_in_port: int) -> int:
             "No Stripe keys are needed: this is test mode.\n",
             flush=True,
         )
-        server = subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload"], cwd=SANDBOX)
+        server = subprocess.Popen(
+            [*manage, "runserver", f"{host}:{port}", "--noreload"], cwd=SANDBOX
+        )
         children.append(server)
         return server.wait()
     except KeyboardInterrupt:

@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from . import checks  # noqa: F401  (registers the system checks)
+from .services.gateway import configure_sdk
+
 
 class WagtailStripeCheckoutConfig(AppConfig):
     name = "wagtail_stripe_checkout"
@@ -9,7 +12,4 @@ class WagtailStripeCheckoutConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
-        from .services.gateway import configure_sdk
-
         configure_sdk()

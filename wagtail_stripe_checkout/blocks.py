@@ -9,6 +9,7 @@ from wagtail import blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 from .conf import app_settings
+from .models import Product
 
 
 class BuyBlock(blocks.StructBlock):
@@ -65,8 +66,6 @@ class ProductGridBlock(blocks.StructBlock):
         template = "wagtail_stripe_checkout/blocks/product_grid_block.html"
 
     def get_context(self, value: Any, parent_context: dict[str, Any] | None = None) -> dict:
-        from .models import Product
-
         context = super().get_context(value, parent_context=parent_context)
         spec = app_settings.PRODUCT_IMAGE_RENDITION
         chosen = [p.pk for p in value["products"] if p is not None]

@@ -1,7 +1,7 @@
 """From a cart to a Stripe Checkout Session: the order is saved first, then Stripe is asked.
 
 Nothing here imports ``stripe``: the session parameters are built as plain data
-and handed to the service layer.
+(:mod:`.session_params`) and handed to the service layer.
 """
 
 from __future__ import annotations
@@ -14,19 +14,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.models import Site
 
-from . import fulfilment, pricing, stock
+from . import fulfilment, stock
 from .cart import Cart, PricedCart
-from .conf import app_settings
 from .models import Order, OrderLine
 from .order_states import is_paid
 from .services import CheckoutSession, NotFound, StripeServiceError, get_gateway
+from .session_params import ReturnUrls, idempotency_key, session_params
 from .signals import order_created
 
 if TYPE_CHECKING:
@@ -93,48 +92,16 @@ def _pending_order(
         request.session.save()
     key = _fingerprint(request, priced, email, name)
     recent = timezone.now() - REUSE_WINDOW
-    existing = Order.objects.filter(
-        checkout_key=key, status=Order.Status.PENDING, created_at__gte=recent
-    ).first()
+    pending = Order.objects.filter(checkout_key=key, status=Order.Status.PENDING)
+    existing = pending.filter(created_at__gte=recent).first()
     if existing is not None:
         return existing, False
     # An older pending order with the same key is left to expire at Stripe. Only
     # an older one: a recent one may have been committed by a concurrent double
     # click a moment ago, and the insert below must collide with it.
-    Order.objects.filter(
-        checkout_key=key, status=Order.Status.PENDING, created_at__lt=recent
-    ).update(checkout_key="")
-    totals = priced.totals
+    pending.filter(created_at__lt=recent).update(checkout_key="")
     try:
-        with transaction.atomic():
-            order = Order.objects.create(
-                site=Site.find_for_request(request),
-                email=email,
-                name=name,
-                currency=priced.currency.code,
-                subtotal=totals.subtotal,
-                tax=totals.tax,
-                tax_mode=totals.tax_mode.value,
-                tax_label=priced.options.tax_label,
-                shipping=totals.shipping,
-                total=totals.total,
-                checkout_key=key,
-            )
-            OrderLine.objects.bulk_create(
-                OrderLine(
-                    order=order,
-                    product=line.product,
-                    name=line.product.name,
-                    sku=line.product.sku,
-                    unit_amount=line.unit_amount,
-                    quantity=line.quantity,
-                    total=line.total,
-                )
-                for line in priced.lines
-            )
-            if stock.reserve(priced):
-                Order.objects.filter(pk=order.pk).update(stock_reserved=True)
-                order.stock_reserved = True
+        return _create_order(request, priced, email, name, key), True
     except stock.SoldOut as exc:
         raise CheckoutError(
             _(
@@ -145,113 +112,58 @@ def _pending_order(
         ) from None
     except IntegrityError:
         # The same double click, a moment earlier, in another request.
-        return Order.objects.get(checkout_key=key, status=Order.Status.PENDING), False
-    return order, True
+        return pending.get(), False
 
 
-def _absolute(request: HttpRequest, url: str) -> str:
-    return url if urlsplit(url).scheme else request.build_absolute_uri(url)
-
-
-def _public_image_url(request: HttpRequest, line: Any) -> str | None:
-    """Stripe shows product images only from public https URLs."""
-    image = line.product.image
-    if image is None:
-        return None
-    try:
-        rendition = image.get_rendition(app_settings.PRODUCT_IMAGE_RENDITION)
-    except Exception:
-        return None
-    url = _absolute(request, rendition.url)
-    host = urlsplit(url).hostname or ""
-    if not url.startswith("https://") or host in ("localhost", "127.0.0.1", "testserver"):
-        return None
-    return url
-
-
-def session_params(
-    request: HttpRequest,
-    order: Order,
-    priced: PricedCart,
-    *,
-    success_url: str,
-    cancel_url: str,
-    countries: list[str],
-) -> dict[str, Any]:
-    """The Checkout Session parameters for ``order``, every amount from the database."""
-    currency = priced.currency
-    code = currency.code.lower()
-    line_items: list[dict[str, Any]] = []
-    for line in priced.lines:
-        product_data: dict[str, Any] = {"name": line.product.name[:250]}
-        image = _public_image_url(request, line)
-        if image:
-            product_data["images"] = [image]
-        line_items.append(
-            {
-                "quantity": line.quantity,
-                "price_data": {
-                    "currency": code,
-                    "unit_amount": line.unit_amount,
-                    "product_data": product_data,
-                },
-            }
-        )
+@transaction.atomic
+def _create_order(
+    request: HttpRequest, priced: PricedCart, email: str, name: str, key: str
+) -> Order:
+    """The order, its line snapshot and its stock reservation, or none of them."""
     totals = priced.totals
-    if totals.tax_mode is pricing.TaxMode.ADDED and totals.tax:
-        rate = f"{priced.options.tax_rate.normalize():f}"
-        line_items.append(
-            {
-                "quantity": 1,
-                "price_data": {
-                    "currency": code,
-                    "unit_amount": totals.tax,
-                    "product_data": {"name": f"{priced.options.tax_label} ({rate}%)"},
-                },
-            }
-        )
-    expiry = max(app_settings.SESSION_EXPIRY_MINUTES, 30)
-    expires_at = max(
-        int((order.created_at + timedelta(minutes=expiry)).timestamp()),
-        int(timezone.now().timestamp()) + 30 * 60 + 60,
+    order = Order.objects.create(
+        site=Site.find_for_request(request),
+        email=email,
+        name=name,
+        currency=priced.currency.code,
+        subtotal=totals.subtotal,
+        tax=totals.tax,
+        tax_mode=totals.tax_mode.value,
+        tax_label=totals.tax_label,
+        shipping=totals.shipping,
+        total=totals.total,
+        checkout_key=key,
     )
-    params: dict[str, Any] = {
-        "mode": "payment",
-        "line_items": line_items,
-        "customer_email": order.email,
-        "client_reference_id": str(order.public_id),
-        "metadata": {
-            "order": str(order.public_id),
-            "order_number": order.reference,
-            "site": str(order.site_id or ""),
-        },
-        "success_url": success_url,
-        "cancel_url": cancel_url,
-        "expires_at": expires_at,
-        "locale": app_settings.CHECKOUT_LOCALE,
-    }
-    if totals.shipping:
-        params["shipping_options"] = [
-            {
-                "shipping_rate_data": {
-                    "type": "fixed_amount",
-                    "display_name": _("Shipping"),
-                    "fixed_amount": {"amount": totals.shipping, "currency": code},
-                }
-            }
-        ]
-    if countries:
-        params["shipping_address_collection"] = {"allowed_countries": countries}
-    if app_settings.ALLOW_PROMOTION_CODES:
-        params["allow_promotion_codes"] = True
-    if totals.tax_mode is pricing.TaxMode.STRIPE:
-        params["automatic_tax"] = {"enabled": True}
-    return params
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            product=line.product,
+            name=line.product.name,
+            sku=line.product.sku,
+            unit_amount=line.unit_amount,
+            quantity=line.quantity,
+            total=line.total,
+        )
+        for line in priced.lines
+    )
+    if stock.reserve(priced):
+        Order.objects.filter(pk=order.pk).update(stock_reserved=True)
+        order.stock_reserved = True
+    return order
 
 
-def idempotency_key(order: Order, params: dict[str, Any]) -> str:
-    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:24]
-    return f"wsc-{order.public_id}-{digest}"
+def _checkout_ready(request: HttpRequest) -> PricedCart:
+    """The cart, priced, if it can go to Stripe as the shopper last saw it."""
+    priced = Cart.for_request(request).price()
+    if priced.notices:
+        # The cart changed since the shopper last saw it (sold out, repriced,
+        # limited): show what changed and let them confirm again.
+        raise CheckoutError(
+            " ".join([*priced.notices, _("Please check your order and press the button again.")])
+        )
+    if not priced.can_checkout:
+        raise CheckoutError(" ".join(priced.problems) or _("Your cart is empty."))
+    return priced
 
 
 def start_checkout(
@@ -268,15 +180,7 @@ def start_checkout(
     Raises :class:`CheckoutError` with a shopper message; the cart is never
     changed here and the order row is kept whatever Stripe answers.
     """
-    priced = Cart.for_request(request).price()
-    if priced.notices:
-        # The cart changed since the shopper last saw it (sold out, repriced,
-        # limited): show what changed and let them confirm again.
-        raise CheckoutError(
-            " ".join([*priced.notices, _("Please check your order and press the button again.")])
-        )
-    if not priced.can_checkout:
-        raise CheckoutError(" ".join(priced.problems) or _("Your cart is empty."))
+    priced = _checkout_ready(request)
     order, created = _pending_order(request, priced, email, name)
     remember_order(request, order)
     if created:
@@ -285,19 +189,28 @@ def start_checkout(
         )
     if order.stripe_session_id and order.stripe_checkout_url:
         return CheckoutStarted(order, order.stripe_checkout_url)
-
-    result_url = _absolute(request, success_url)
-    separator = "&" if "?" in result_url else "?"
-    params = session_params(
-        request,
-        order,
-        priced,
-        success_url=f"{result_url}{separator}session_id={{CHECKOUT_SESSION_ID}}",
-        cancel_url=_absolute(request, cancel_url)
-        + ("&" if "?" in cancel_url else "?")
-        + urlencode({"cancelled": str(order.public_id)}),
-        countries=countries,
+    urls = ReturnUrls.for_order(request, order, result_url=success_url, checkout_url=cancel_url)
+    params = session_params(request, order, priced, urls, countries=countries)
+    session = _create_session(order, params)
+    Order.objects.filter(pk=order.pk).update(
+        stripe_session_id=session.id, stripe_checkout_url=session.url or ""
     )
+    order.stripe_session_id = session.id
+    logger.info(
+        "checkout_session_created",
+        extra={
+            "order": order.reference,
+            "stripe_session": session.id,
+            "amount": order.total,
+            "currency": order.currency,
+        },
+    )
+    return CheckoutStarted(order, session.url or "")
+
+
+def _create_session(order: Order, params: dict[str, Any]) -> CheckoutSession:
+    """Ask Stripe for the session; a refusal or a total that differs from ours
+    closes the order (its stock comes back) and tells the shopper."""
     try:
         session = get_gateway().create_checkout_session(
             params, idempotency_key=idempotency_key(order, params)
@@ -317,14 +230,12 @@ def start_checkout(
             # the next attempt must be a new order; this one gives its stock back.
             fulfilment.fail(order)
         raise CheckoutError(str(exc.user_message), order) from exc
-
-    expected_total = order.total
-    if not order.tax_at_payment and session.amount_total != expected_total:
+    if not order.tax_at_payment and session.amount_total != order.total:
         logger.error(
             "checkout_amount_mismatch",
             extra={
                 "order": order.reference,
-                "order_total": expected_total,
+                "order_total": order.total,
                 "stripe_total": session.amount_total,
                 "stripe_session": session.id,
             },
@@ -334,20 +245,7 @@ def start_checkout(
             _("Payment could not be started because the amounts did not agree. Please try again."),
             order,
         )
-    Order.objects.filter(pk=order.pk).update(
-        stripe_session_id=session.id, stripe_checkout_url=session.url or ""
-    )
-    order.stripe_session_id = session.id
-    logger.info(
-        "checkout_session_created",
-        extra={
-            "order": order.reference,
-            "stripe_session": session.id,
-            "amount": order.total,
-            "currency": order.currency,
-        },
-    )
-    return CheckoutStarted(order, session.url or "")
+    return session
 
 
 def cancel_order(request: HttpRequest, public_id: str) -> Order | None:

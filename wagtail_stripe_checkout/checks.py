@@ -28,62 +28,56 @@ def _redact(key: str) -> str:
     return key[:8] + "…" if len(key) > 8 else "…"
 
 
-@register(Tags.security)
-def check_stripe_keys(app_configs: Any = None, **kwargs: Any) -> list[Any]:
-    errors: list[Any] = []
-    secret = app_settings.SECRET_KEY
-    publishable = app_settings.PUBLISHABLE_KEY
-
+def _secret_key_errors(secret: str) -> list[Any]:
     if not secret:
         # Without a key nothing can be charged. In development that is fine
         # (the sandbox uses the offline stand-in); in production it is not.
         cls = Warning if settings.DEBUG else Error
-        errors.append(
+        return [
             cls(
                 f"{PREFIX}SECRET_KEY is not set; checkout cannot reach Stripe.",
                 hint="Set it to your secret key (sk_test_… or sk_live_…) from the "
                 "Stripe dashboard, or a restricted key (rk_…).",
                 id=ID.format("W001" if settings.DEBUG else "E001"),
             )
-        )
-    elif not SECRET_RE.match(secret):
-        hint = "Secret keys start with sk_test_, sk_live_, rk_test_ or rk_live_."
-        if secret.startswith("pk_"):
-            hint = "This looks like a publishable key; the secret key starts with sk_."
-        errors.append(
-            Error(
-                f"{PREFIX}SECRET_KEY is malformed ({_redact(secret)}).",
-                hint=hint,
-                id=ID.format("E002"),
-            )
-        )
+        ]
+    if SECRET_RE.match(secret):
+        return []
+    hint = "Secret keys start with sk_test_, sk_live_, rk_test_ or rk_live_."
+    if secret.startswith("pk_"):
+        hint = "This looks like a publishable key; the secret key starts with sk_."
+    message = f"{PREFIX}SECRET_KEY is malformed ({_redact(secret)})."
+    return [Error(message, hint=hint, id=ID.format("E002"))]
 
-    if publishable and not PUBLISHABLE_RE.match(publishable):
-        hint = "Publishable keys start with pk_test_ or pk_live_."
-        if publishable.startswith(("sk_", "rk_")):
-            hint = (
-                "This is a secret key: never put it where browsers can read it. "
-                "Rotate it in the Stripe dashboard if it was published."
-            )
-        errors.append(
-            Error(
-                f"{PREFIX}PUBLISHABLE_KEY is malformed ({_redact(publishable)}).",
-                hint=hint,
-                id=ID.format("E003"),
-            )
+
+def _publishable_key_errors(publishable: str) -> list[Any]:
+    if not publishable or PUBLISHABLE_RE.match(publishable):
+        return []
+    hint = "Publishable keys start with pk_test_ or pk_live_."
+    if publishable.startswith(("sk_", "rk_")):
+        hint = (
+            "This is a secret key: never put it where browsers can read it. "
+            "Rotate it in the Stripe dashboard if it was published."
         )
+    message = f"{PREFIX}PUBLISHABLE_KEY is malformed ({_redact(publishable)})."
+    return [Error(message, hint=hint, id=ID.format("E003"))]
 
-    for secret_value in app_settings.WEBHOOK_SECRETS:
-        if not WEBHOOK_RE.match(secret_value):
-            errors.append(
-                Error(
-                    f"{PREFIX}WEBHOOK_SECRET is malformed ({_redact(secret_value)}).",
-                    hint="Webhook signing secrets start with whsec_; copy it from the "
-                    "endpoint's page in the Stripe dashboard or from `stripe listen`.",
-                    id=ID.format("E004"),
-                )
-            )
 
+def _webhook_secret_errors(secrets: list[str]) -> list[Any]:
+    return [
+        Error(
+            f"{PREFIX}WEBHOOK_SECRET is malformed ({_redact(value)}).",
+            hint="Webhook signing secrets start with whsec_; copy it from the "
+            "endpoint's page in the Stripe dashboard or from `stripe listen`.",
+            id=ID.format("E004"),
+        )
+        for value in secrets
+        if not WEBHOOK_RE.match(value)
+    ]
+
+
+def _mode_errors(secret: str, publishable: str) -> list[Any]:
+    errors: list[Any] = []
     modes = {key_mode(k) for k in (secret, publishable) if k} - {None}
     if len(modes) > 1:
         errors.append(
@@ -94,7 +88,6 @@ def check_stripe_keys(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id=ID.format("E005"),
             )
         )
-
     if key_mode(secret) == "live" and settings.DEBUG:
         errors.append(
             Warning(
@@ -105,6 +98,58 @@ def check_stripe_keys(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         )
     return errors
+
+
+@register(Tags.security)
+def check_stripe_keys(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    secret = app_settings.SECRET_KEY
+    publishable = app_settings.PUBLISHABLE_KEY
+    return [
+        *_secret_key_errors(secret),
+        *_publishable_key_errors(publishable),
+        *_webhook_secret_errors(app_settings.WEBHOOK_SECRETS),
+        *_mode_errors(secret, publishable),
+    ]
+
+
+def _limit_errors() -> list[Any]:
+    try:
+        max_quantity = app_settings.MAX_QUANTITY
+        max_lines = app_settings.MAX_CART_LINES
+    except (TypeError, ValueError):
+        message = f"{PREFIX}MAX_QUANTITY and {PREFIX}MAX_CART_LINES must be whole numbers."
+        return [Error(message, id=ID.format("E007"))]
+    errors: list[Any] = []
+    if not 1 <= max_quantity <= 9999:
+        message = f"{PREFIX}MAX_QUANTITY must be between 1 and 9999."
+        errors.append(Error(message, id=ID.format("E007")))
+    if not 1 <= max_lines <= 99:
+        errors.append(
+            Error(
+                f"{PREFIX}MAX_CART_LINES must be between 1 and 99.",
+                hint="Stripe Checkout accepts at most 100 line items and one may be "
+                "needed for tax.",
+                id=ID.format("E008"),
+            )
+        )
+    return errors
+
+
+def _expiry_errors() -> list[Any]:
+    try:
+        expiry = app_settings.SESSION_EXPIRY_MINUTES
+    except (TypeError, ValueError):
+        expiry = 0
+    if 30 <= expiry <= 24 * 60:
+        return []
+    return [
+        Error(
+            f"{PREFIX}SESSION_EXPIRY_MINUTES must be from 30 to 1440.",
+            hint="Stripe keeps a Checkout Session open for at least 30 minutes and at most "
+            "24 hours.",
+            id=ID.format("E012"),
+        )
+    ]
 
 
 @register()
@@ -119,47 +164,9 @@ def check_shop_options(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id=ID.format("E006"),
             )
         )
-    try:
-        max_quantity = app_settings.MAX_QUANTITY
-        max_lines = app_settings.MAX_CART_LINES
-    except (TypeError, ValueError):
-        errors.append(
-            Error(
-                f"{PREFIX}MAX_QUANTITY and {PREFIX}MAX_CART_LINES must be whole numbers.",
-                id=ID.format("E007"),
-            )
-        )
-    else:
-        if not 1 <= max_quantity <= 9999:
-            errors.append(
-                Error(
-                    f"{PREFIX}MAX_QUANTITY must be between 1 and 9999.",
-                    id=ID.format("E007"),
-                )
-            )
-        if not 1 <= max_lines <= 99:
-            errors.append(
-                Error(
-                    f"{PREFIX}MAX_CART_LINES must be between 1 and 99.",
-                    hint="Stripe Checkout accepts at most 100 line items and one may be "
-                    "needed for tax.",
-                    id=ID.format("E008"),
-                )
-            )
+    errors.extend(_limit_errors())
     errors.extend(_api_base_errors())
-    try:
-        expiry = app_settings.SESSION_EXPIRY_MINUTES
-    except (TypeError, ValueError):
-        expiry = 0
-    if not 30 <= expiry <= 24 * 60:
-        errors.append(
-            Error(
-                f"{PREFIX}SESSION_EXPIRY_MINUTES must be from 30 to 1440.",
-                hint="Stripe keeps a Checkout Session open for at least 30 minutes and at most "
-                "24 hours.",
-                id=ID.format("E012"),
-            )
-        )
+    errors.extend(_expiry_errors())
     if "wagtail.contrib.settings" not in settings.INSTALLED_APPS:
         errors.append(
             Error(
