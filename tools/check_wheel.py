@@ -16,6 +16,8 @@ REQUIRED = [
     "wagtail_stripe_checkout/templates/wagtail_stripe_checkout/pages/checkout_page.html",
     "wagtail_stripe_checkout/templates/wagtail_stripe_checkout/pages/checkout_result_page.html",
     "wagtail_stripe_checkout/testing/fixtures.json",
+    "wagtail_stripe_checkout/testing/templates/page.html",
+    "wagtail_stripe_checkout/testing/templates/pay.html",
     "wagtail_stripe_checkout/templates/wagtail_stripe_checkout/cart/cart_page.html",
     "wagtail_stripe_checkout/templates/wagtail_stripe_checkout/blocks/buy_block.html",
     "wagtail_stripe_checkout/templates/wagtail_stripe_checkout/blocks/product_grid_block.html",

@@ -19,6 +19,8 @@ As its own process: ``python -m wagtail_stripe_checkout.testing --help``.
 
 For pytest, add ``pytest_plugins = ["wagtail_stripe_checkout.testing.pytest_plugin"]``
 to your ``conftest.py`` and use the ``stripe_stand_in`` fixture.
+
+How it is built: see the module map in ``server.py``.
 """
 
 from .server import CARD_DECLINED, CARD_INSUFFICIENT_FUNDS, CARD_OK, StripeStandIn, sign_payload

@@ -80,31 +80,48 @@ def validate(
     if any(o is Any for o in options):
         return
     if isinstance(params, dict):
-        for option in options:
-            if typing_extensions.is_typeddict(option):
-                fields = fields_of(option)
-                inner = _namespace(option)
-                for key, value in params.items():
-                    path = _path(prefix, key)
-                    if key not in fields:
-                        raise ParamError(f"Received unknown parameter: {path}", path)
-                    validate(value, fields[key], path, inner)
-                return
-        for option in options:
-            if typing.get_origin(option) is dict:
-                value_type = typing.get_args(option)[1]
-                for key, value in params.items():
-                    validate(value, value_type, _path(prefix, key), ns)
-                return
-        raise ParamError(f"Invalid value for {prefix}: a hash is not accepted here.", prefix)
-    if isinstance(params, list):
-        for option in options:
-            if typing.get_origin(option) is list:
-                (element,) = typing.get_args(option)
-                for index, value in enumerate(params):
-                    validate(value, element, _path(prefix, index), ns)
-                return
-        raise ParamError(f"Invalid value for {prefix}: an array is not accepted here.", prefix)
+        _validate_hash(params, options, prefix, ns)
+    elif isinstance(params, list):
+        _validate_array(params, options, prefix, ns)
+    else:
+        _validate_scalar(params, options, prefix)
+
+
+def _validate_hash(
+    params: dict[str, Any], options: list[Any], prefix: str, ns: dict[str, Any]
+) -> None:
+    """A hash: the fields of a TypedDict (unknown keys refused), or a free-form dict."""
+    for option in options:
+        if typing_extensions.is_typeddict(option):
+            fields = fields_of(option)
+            inner = _namespace(option)
+            for key, value in params.items():
+                path = _path(prefix, key)
+                if key not in fields:
+                    raise ParamError(f"Received unknown parameter: {path}", path)
+                validate(value, fields[key], path, inner)
+            return
+    for option in options:
+        if typing.get_origin(option) is dict:
+            value_type = typing.get_args(option)[1]
+            for key, value in params.items():
+                validate(value, value_type, _path(prefix, key), ns)
+            return
+    raise ParamError(f"Invalid value for {prefix}: a hash is not accepted here.", prefix)
+
+
+def _validate_array(params: list[Any], options: list[Any], prefix: str, ns: dict[str, Any]) -> None:
+    for option in options:
+        if typing.get_origin(option) is list:
+            (element,) = typing.get_args(option)
+            for index, value in enumerate(params):
+                validate(value, element, _path(prefix, index), ns)
+            return
+    raise ParamError(f"Invalid value for {prefix}: an array is not accepted here.", prefix)
+
+
+def _validate_scalar(params: Any, options: list[Any], prefix: str) -> None:
+    """A string: one of the literals, if the field is an enum ("" unsets a field)."""
     literals: list[Any] = []
     for option in options:
         if typing.get_origin(option) is typing.Literal:
@@ -138,3 +155,18 @@ def _listify(node: Any) -> Any:
             return [converted[k] for k in sorted(converted, key=int)]
         return converted
     return node
+
+
+def encode_form(params: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Plain params into the SDK's form encoding (the inverse of ``decode_form``)."""
+    pairs: list[tuple[str, str]] = []
+    items = params.items() if isinstance(params, dict) else enumerate(params)
+    for key, value in items:
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        if isinstance(value, (dict, list)):
+            pairs.extend(encode_form(value, name))
+        elif isinstance(value, bool):
+            pairs.append((name, "true" if value else "false"))
+        elif value is not None:
+            pairs.append((name, str(value)))
+    return pairs
