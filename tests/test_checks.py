@@ -82,3 +82,31 @@ def test_test_mode_badge_shows_only_in_test_mode(client, settings, shop):
     settings.WAGTAIL_STRIPE_CHECKOUT_SECRET_KEY = SK_LIVE
     settings.WAGTAIL_STRIPE_CHECKOUT_PUBLISHABLE_KEY = PK_LIVE
     assert "Test mode" not in client.get("/shop/cart/").content.decode()
+
+
+def test_rate_limits_must_be_rates_and_counted_in_a_shared_cache(settings):
+    from wagtail_stripe_checkout.checks import check_limits
+
+    settings.DEBUG = False
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
+    assert check_limits() == []
+    settings.WAGTAIL_STRIPE_CHECKOUT_RATE_LIMITS = {"checkout": "lots", "cart": None}
+    assert ids(check_limits()) == ["wagtail_stripe_checkout.E013"]
+    settings.WAGTAIL_STRIPE_CHECKOUT_RATE_LIMITS = {}
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    (warning,) = check_limits()
+    assert warning.id == "wagtail_stripe_checkout.W003" and "every process" in warning.msg
+    settings.DEBUG = True
+    assert check_limits() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("TRUSTED_PROXIES", -1), ("MAX_PENDING_PER_ADDRESS", 0), ("UNSENT_ORDER_MINUTES", "soon")],
+)
+def test_limit_numbers_must_be_whole_numbers(settings, name, value):
+    from wagtail_stripe_checkout.checks import check_limits
+
+    settings.DEBUG = True
+    setattr(settings, f"WAGTAIL_STRIPE_CHECKOUT_{name}", value)
+    assert ids(check_limits()) == ["wagtail_stripe_checkout.E014"]

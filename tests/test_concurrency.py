@@ -106,8 +106,8 @@ def test_ten_webhook_deliveries_and_five_success_pages_fulfil_once(
     assert WebhookEvent.objects.count() == 1
 
 
-def _checkout(cookie, url):
-    client = Client()
+def _checkout(cookie, url, address="127.0.0.1"):
+    client = Client(REMOTE_ADDR=address)  # twenty shoppers, twenty networks
     client.cookies["sessionid"] = cookie
     try:
         response = client.post(url, {"email": "s@example.com"})
@@ -124,14 +124,14 @@ def test_twenty_shoppers_five_in_stock(make_product, shop, checkout_pages, strip
     checkout, _ = checkout_pages
     lamp = make_product(Decimal("20.00"), name="Lamp", stock=5)
     cookies = []
-    for _ in range(20):
-        client = Client()
+    for i in range(20):
+        client = Client(REMOTE_ADDR=f"198.51.100.{i}")
         client.post(
             reverse("wagtail_stripe_checkout:cart_add"), {"product": lamp.pk, "quantity": "1"}
         )
-        cookies.append(client.cookies["sessionid"].value)
+        cookies.append((client.cookies["sessionid"].value, f"198.51.100.{i}"))
     with ThreadPoolExecutor(max_workers=20) as pool:
-        results = list(pool.map(lambda c: _checkout(c, checkout.url), cookies))
+        results = list(pool.map(lambda c: _checkout(c[0], checkout.url, c[1]), cookies))
     to_stripe = [r for r in results if r[0] == 303]
     # The losers hear it either from the reservation ("sold out while you were
     # checking out") or, a moment later, from their cart ("Lamp is sold out").

@@ -26,6 +26,7 @@ EXPECTED = {
     (OrderStatus.EXPIRED, OrderEvent.PAY): OrderStatus.PAID,
     (OrderStatus.FAILED, OrderEvent.PAY): OrderStatus.PAID,
     (OrderStatus.PENDING, OrderEvent.CANCEL): OrderStatus.CANCELLED,
+    (OrderStatus.PENDING, OrderEvent.SUPERSEDE): OrderStatus.CANCELLED,
     (OrderStatus.PENDING, OrderEvent.EXPIRE): OrderStatus.EXPIRED,
     (OrderStatus.PENDING, OrderEvent.FAIL): OrderStatus.FAILED,
     (OrderStatus.PAID, OrderEvent.REFUND_PART): OrderStatus.PAID,
@@ -84,6 +85,7 @@ def test_every_status_has_a_stage_and_is_reachable_from_pending():
     [
         (OrderEvent.PAY, signals.order_paid, "paid"),
         (OrderEvent.CANCEL, signals.order_cancelled, "cancelled"),
+        (OrderEvent.SUPERSEDE, signals.order_cancelled, "superseded"),
         (OrderEvent.EXPIRE, signals.order_expired, "expired"),
         (OrderEvent.FAIL, signals.order_failed, "failed"),
         (OrderEvent.REFUND_PART, signals.order_refunded, "partially_refunded"),

@@ -105,7 +105,7 @@ def test_webhook_and_success_page_in_either_order_fulfil_once(
 
 @pytest.mark.parametrize(
     "tamper",
-    ["bad", "missing", "wrong_secret", "reserialised", "stale"],
+    ["bad", "missing", "wrong_secret", "reserialised", "stale", "future"],
 )
 def test_unsigned_or_badly_signed_posts_are_refused_and_write_nothing(
     checkout, stripe_stand_in, tamper
@@ -125,9 +125,12 @@ def test_unsigned_or_badly_signed_posts_are_refused_and_write_nothing(
         response = post_event(
             event, signature=signature, body=json.dumps(json.loads(payload)).encode()
         )
-    else:
+    elif tamper == "stale":
         response = post_event(event, timestamp=int(time.time()) - 301)
+    else:
+        response = post_event(event, timestamp=int(time.time()) + 3600)
     assert response.status_code == 400
+    assert response.json() == {"error": "invalid signature"}
     assert WebhookEvent.objects.count() == 0
     assert Order.objects.get().status == "pending"
 
@@ -219,7 +222,7 @@ def test_a_handler_error_rolls_back_and_the_retry_succeeds(
     assert Order.objects.get().status == "pending"
     assert len(mail.outbox) == 0
     record = next(r for r in caplog.records if r.message == "webhook_handler_failed")
-    assert record.event == event["id"]
+    assert record.stripe_event == event["id"]
     monkeypatch.setattr(fulfilment, "fulfil", real_fulfil)
     assert post_event(event).status_code == 200
     assert Order.objects.get().status == "paid"
@@ -403,3 +406,58 @@ def test_a_promotion_code_discount_is_not_a_mismatch(checkout, stripe_stand_in):
     other["data"] = {"object": dict(session, total_details={"amount_discount": 0})}
     assert post_event(other).status_code == 200
     assert Order.objects.get().status == "pending"  # 3.00 short with no discount: refused
+
+
+def _garbage(event):
+    session = event["data"]["object"]
+    return {
+        "not json": b"{not json",
+        "an array": json.dumps([event]).encode(),
+        "a string": json.dumps("evt_1").encode(),
+        "no id": json.dumps({k: v for k, v in event.items() if k != "id"}).encode(),
+        "no type": json.dumps({k: v for k, v in event.items() if k != "type"}).encode(),
+        "no data.object": json.dumps({**event, "data": {}}).encode(),
+        "data.object a list": json.dumps({**event, "data": {"object": []}}).encode(),
+        "session without id": json.dumps(
+            {**event, "data": {"object": {k: v for k, v in session.items() if k != "id"}}}
+        ).encode(),
+        "amount not a number": json.dumps(
+            {**event, "data": {"object": {**session, "amount_total": "a lot"}}}
+        ).encode(),
+        "refund amount not a number": json.dumps(
+            {
+                **event,
+                "type": "charge.refunded",
+                "data": {
+                    "object": {"payment_intent": "pi_1", "amount_refunded": "x", "currency": "usd"}
+                },
+            }
+        ).encode(),
+    }
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "not json",
+        "an array",
+        "a string",
+        "no id",
+        "no type",
+        "no data.object",
+        "data.object a list",
+        "session without id",
+        "amount not a number",
+        "refund amount not a number",
+    ],
+)
+def test_validly_signed_garbage_is_a_400_and_writes_nothing(checkout, stripe_stand_in, kind):
+    _client, session_id, _result, _mug = checkout
+    stripe_stand_in.pay(session_id)
+    body = _garbage(event_of(stripe_stand_in, "checkout.session.completed"))[kind]
+    response = post_event(None, body=body)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"error": "not a well-formed event"}
+    assert WebhookEvent.objects.count() == 0
+    assert Order.objects.get().status == "pending"

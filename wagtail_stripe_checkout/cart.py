@@ -9,6 +9,7 @@ Stripe.
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
 import weakref
 from collections.abc import Mapping
@@ -19,12 +20,24 @@ from django.utils.translation import gettext as _
 
 from . import pricing
 from .conf import app_settings
-from .models import Product, ShopSettings
+from .models import Order, OrderLine, Product, ShopSettings
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
 _WHOLE_NUMBER = re.compile(r"^\s*\+?[0-9]{1,6}\s*$")
+
+# The order this browser is paying for, if any: its stock counts as the
+# shopper's own (a retry, or Back from Stripe, must not find it sold out).
+PENDING_ORDER_SESSION_KEY = "wagtail_stripe_checkout_pending"
+
+
+def browser_key(request: HttpRequest) -> str:
+    """A digest standing for this browser session (never the session key itself)."""
+    if not request.session.session_key:
+        request.session.save()
+    key = f"wagtail-stripe-checkout:{request.session.session_key}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 class CartError(ValueError):
@@ -180,9 +193,11 @@ def sellable(
     currency: pricing.Currency,
     *,
     in_cart: bool = False,
+    held: int = 0,
 ) -> Sellable:
     """Decide whether ``quantity`` of ``product`` can be sold, for adding,
-    changing a quantity and pricing alike."""
+    changing a quantity and pricing alike. ``held`` units are reserved for this
+    very shopper's pending checkout, so they count as available to them."""
     named: dict[str, object] = {"name": product.name} if product is not None and in_cart else {}
     if product is None or not product.active:
         return _refused(Refusal.NOT_AVAILABLE, named)
@@ -190,9 +205,9 @@ def sellable(
         unit = product.unit_amount(currency)
     except pricing.PricingError:
         return _refused(Refusal.NOT_AVAILABLE, named)
-    if product.sold_out:
+    if product.sold_out and held <= 0:
         return _refused(Refusal.SOLD_OUT, {"name": product.name})
-    cap = max_quantity(product)
+    cap = max_quantity(product, held)
     if quantity <= cap:
         return Sellable(quantity, unit)
     if cap < product.limit_per_order(app_settings.MAX_QUANTITY):  # stock is the limit
@@ -200,10 +215,10 @@ def sellable(
     return _refused(Refusal.OVER_LIMIT, {"limit": cap, "name": product.name}, cap, unit)
 
 
-def max_quantity(product: Product) -> int:
-    """The most of a product one cart may hold right now."""
+def max_quantity(product: Product, held: int = 0) -> int:
+    """The most of a product one cart may hold right now (``held``: see :func:`sellable`)."""
     limit = product.limit_per_order(app_settings.MAX_QUANTITY)
-    return limit if product.stock is None else min(limit, product.stock)
+    return limit if product.stock is None else min(limit, product.stock + held)
 
 
 _CARTS: weakref.WeakKeyDictionary[Any, Cart] = weakref.WeakKeyDictionary()
@@ -265,9 +280,26 @@ class Cart:
     def options(self) -> pricing.PricingOptions:
         return ShopSettings.for_request(self.request).pricing_options()
 
+    def held_by_shopper(self) -> dict[int, int]:
+        """Units of each product this browser's pending checkout has reserved."""
+        public_id = self.session.get(PENDING_ORDER_SESSION_KEY)
+        if not public_id:
+            return {}
+        held: dict[int, int] = {}
+        rows = OrderLine.objects.filter(
+            order__public_id=public_id,
+            order__status=Order.Status.PENDING,
+            order__stock_reserved=True,
+            product__isnull=False,
+        ).values_list("product_id", "quantity")
+        for product_id, quantity in rows:
+            held[product_id] = held.get(product_id, 0) + quantity
+        return held
+
     def _set(self, pid: int, quantity: int, *, in_cart: bool) -> Product:
         product = Product.objects.filter(pk=pid).first()
-        verdict = sellable(product, quantity, self.options().currency, in_cart=in_cart)
+        held = self.held_by_shopper().get(pid, 0)
+        verdict = sellable(product, quantity, self.options().currency, in_cart=in_cart, held=held)
         if not verdict.ok or product is None:
             field = (
                 "product"
@@ -337,8 +369,16 @@ class Cart:
             )
         notices: list[str] = []
         lines: list[CartLine] = []
+        held = self.held_by_shopper()
         for key, stored in list(self._lines.items()):
-            line = self._repair(key, stored, products.get(int(key)), options.currency, notices)
+            line = self._repair(
+                key,
+                stored,
+                products.get(int(key)),
+                options.currency,
+                notices,
+                held.get(int(key), 0),
+            )
             if line is not None:
                 lines.append(line)
         totals = options.totals([(line.unit_amount, line.quantity) for line in lines])
@@ -354,9 +394,10 @@ class Cart:
         product: Product | None,
         currency: pricing.Currency,
         notices: list[str],
+        held: int,
     ) -> CartLine | None:
         """The priced line for a stored one, repaired (and the repair explained) if needed."""
-        verdict = sellable(product, stored["q"], currency, in_cart=True)
+        verdict = sellable(product, stored["q"], currency, in_cart=True, held=held)
         if product is None or verdict.quantity == 0:
             notices.append(
                 f"{verdict.message} {_('It was removed from your cart.')}"
@@ -384,5 +425,5 @@ class Cart:
             quantity=verdict.quantity,
             unit_amount=verdict.unit_amount,
             total=pricing.line_total(verdict.unit_amount, verdict.quantity),
-            max_quantity=max_quantity(product),
+            max_quantity=max_quantity(product, held),
         )

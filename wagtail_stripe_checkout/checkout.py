@@ -6,24 +6,22 @@ Nothing here imports ``stripe``: the session parameters are built as plain data
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import transaction
 from django.utils.translation import gettext as _
-from wagtail.models import Site
 
-from . import fulfilment, stock
-from .cart import Cart, PricedCart
-from .models import Order, OrderLine
+from . import fulfilment, pending
+from .cart import PENDING_ORDER_SESSION_KEY, Cart, PricedCart
+from .models import Order
+from .observability import Timer, payment_record, tag
 from .order_states import is_paid
+from .pending import CheckoutError
 from .services import CheckoutSession, NotFound, StripeServiceError, get_gateway
 from .session_params import ReturnUrls, idempotency_key, session_params
 from .signals import order_created
@@ -34,17 +32,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("wagtail_stripe_checkout.checkout")
 
 PLACED_ORDERS_SESSION_KEY = "wagtail_stripe_checkout_orders"
-REUSE_WINDOW = timedelta(minutes=5)
 SESSION_ID_RE = re.compile(r"^cs_(test|live)_[A-Za-z0-9]{10,250}$")
-
-
-class CheckoutError(Exception):
-    """Checkout could not start; ``message`` is for the shopper. The cart is untouched."""
-
-    def __init__(self, message: str, order: Order | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.order = order
 
 
 @dataclass(frozen=True)
@@ -64,92 +52,6 @@ def remember_order(request: HttpRequest, order: Order) -> None:
 
 def placed_by(request: HttpRequest, order: Order) -> bool:
     return str(order.public_id) in request.session.get(PLACED_ORDERS_SESSION_KEY, [])
-
-
-def _fingerprint(request: HttpRequest, priced: PricedCart, email: str, name: str) -> str:
-    data = {
-        "session": request.session.session_key,
-        "lines": [(line.product.pk, line.quantity, line.unit_amount) for line in priced.lines],
-        "currency": priced.currency.code,
-        "totals": [
-            priced.totals.subtotal,
-            priced.totals.tax,
-            priced.totals.shipping,
-            priced.totals.total,
-        ],
-        "email": email.lower(),
-        "name": name,
-    }
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-
-def _pending_order(
-    request: HttpRequest, priced: PricedCart, email: str, name: str
-) -> tuple[Order, bool]:
-    """The pending order for this browser, cart and details: reused, or created with
-    its lines and its stock reserved (all or nothing)."""
-    if not request.session.session_key:
-        request.session.save()
-    key = _fingerprint(request, priced, email, name)
-    recent = timezone.now() - REUSE_WINDOW
-    pending = Order.objects.filter(checkout_key=key, status=Order.Status.PENDING)
-    existing = pending.filter(created_at__gte=recent).first()
-    if existing is not None:
-        return existing, False
-    # An older pending order with the same key is left to expire at Stripe. Only
-    # an older one: a recent one may have been committed by a concurrent double
-    # click a moment ago, and the insert below must collide with it.
-    pending.filter(created_at__lt=recent).update(checkout_key="")
-    try:
-        return _create_order(request, priced, email, name, key), True
-    except stock.SoldOut as exc:
-        raise CheckoutError(
-            _(
-                "Sorry, %(name)s sold out while you were checking out. "
-                "Your cart has been updated; please check it and try again."
-            )
-            % {"name": exc.product.name}
-        ) from None
-    except IntegrityError:
-        # The same double click, a moment earlier, in another request.
-        return pending.get(), False
-
-
-@transaction.atomic
-def _create_order(
-    request: HttpRequest, priced: PricedCart, email: str, name: str, key: str
-) -> Order:
-    """The order, its line snapshot and its stock reservation, or none of them."""
-    totals = priced.totals
-    order = Order.objects.create(
-        site=Site.find_for_request(request),
-        email=email,
-        name=name,
-        currency=priced.currency.code,
-        subtotal=totals.subtotal,
-        tax=totals.tax,
-        tax_mode=totals.tax_mode.value,
-        tax_label=totals.tax_label,
-        shipping=totals.shipping,
-        total=totals.total,
-        checkout_key=key,
-    )
-    OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            product=line.product,
-            name=line.product.name,
-            sku=line.product.sku,
-            unit_amount=line.unit_amount,
-            quantity=line.quantity,
-            total=line.total,
-        )
-        for line in priced.lines
-    )
-    if stock.reserve(priced):
-        Order.objects.filter(pk=order.pk).update(stock_reserved=True)
-        order.stock_reserved = True
-    return order
 
 
 def _checkout_ready(request: HttpRequest) -> PricedCart:
@@ -180,8 +82,9 @@ def start_checkout(
     Raises :class:`CheckoutError` with a shopper message; the cart is never
     changed here and the order row is kept whatever Stripe answers.
     """
+    pending.release_unsent()
     priced = _checkout_ready(request)
-    order, created = _pending_order(request, priced, email, name)
+    order, created = pending.pending_order(request, priced, email, name)
     remember_order(request, order)
     if created:
         transaction.on_commit(
@@ -191,19 +94,21 @@ def start_checkout(
         return CheckoutStarted(order, order.stripe_checkout_url)
     urls = ReturnUrls.for_order(request, order, result_url=success_url, checkout_url=cancel_url)
     params = session_params(request, order, priced, urls, countries=countries)
+    timer = Timer()
     session = _create_session(order, params)
     Order.objects.filter(pk=order.pk).update(
         stripe_session_id=session.id, stripe_checkout_url=session.url or ""
     )
     order.stripe_session_id = session.id
-    logger.info(
+    payment_record(
+        logger,
         "checkout_session_created",
-        extra={
-            "order": order.reference,
-            "stripe_session": session.id,
-            "amount": order.total,
-            "currency": order.currency,
-        },
+        order=order.reference,
+        stripe_session=session.id,
+        amount=order.total,
+        currency=order.currency,
+        outcome="created",
+        duration_ms=timer.ms,
     )
     return CheckoutStarted(order, session.url or "")
 
@@ -211,19 +116,23 @@ def start_checkout(
 def _create_session(order: Order, params: dict[str, Any]) -> CheckoutSession:
     """Ask Stripe for the session; a refusal or a total that differs from ours
     closes the order (its stock comes back) and tells the shopper."""
+    tag(order=order.reference)
+    timer = Timer()
     try:
         session = get_gateway().create_checkout_session(
             params, idempotency_key=idempotency_key(order, params)
         )
     except StripeServiceError as exc:
-        logger.error(
+        payment_record(
+            logger,
             "checkout_session_failed",
-            extra={
-                "order": order.reference,
-                "amount": order.total,
-                "currency": order.currency,
-                "stripe": exc.log_details,
-            },
+            level=logging.ERROR,
+            order=order.reference,
+            amount=order.total,
+            currency=order.currency,
+            outcome=exc.log_details.get("error"),
+            stripe=exc.log_details,
+            duration_ms=timer.ms,
         )
         if not exc.retryable:
             # Stripe remembers a refused request under its idempotency key:
@@ -282,9 +191,10 @@ class ReturnResult:
     """What the result page shows for a shopper back from Stripe.
 
     ``state`` is ``paid``, ``processing`` (a payment method that settles later),
-    ``expired``, ``open``, ``unknown`` (Stripe could not be asked) or
-    ``not_found``; ``owner`` says whether this browser placed the order (only
-    then are its email, lines and amounts shown).
+    ``expired``, ``open``, ``unknown`` (Stripe could not be asked), ``busy``
+    (this client asked too often; reload in a moment) or ``not_found``.
+    ``owner`` says whether this browser placed the order (only then are its
+    email, lines and amounts shown).
     """
 
     state: str
@@ -294,7 +204,7 @@ class ReturnResult:
 
     @property
     def status_code(self) -> int:
-        return {"not_found": 404, "unknown": 503}.get(self.state, 200)
+        return {"not_found": 404, "unknown": 503, "busy": 429}.get(self.state, 200)
 
 
 def _return_state(session: CheckoutSession) -> str:
@@ -305,7 +215,9 @@ def _return_state(session: CheckoutSession) -> str:
     return "expired" if session.status == "expired" else "open"
 
 
-def confirm_return(request: HttpRequest, session_id: str) -> ReturnResult:
+def confirm_return(
+    request: HttpRequest, session_id: str, *, may_ask_stripe: Callable[[], bool] = lambda: True
+) -> ReturnResult:
     """Confirm a shopper's return from Stripe: fulfil a paid session (once), clear
     the owner's cart once paid, and say what the page should show.
 
@@ -320,6 +232,8 @@ def confirm_return(request: HttpRequest, session_id: str) -> ReturnResult:
     owner = placed_by(request, order)
     session = None
     if not is_paid(order.status):
+        if not may_ask_stripe():
+            return ReturnResult("busy", order, owner)
         try:
             session = get_gateway().retrieve_checkout_session(session_id)
         except NotFound:
@@ -335,6 +249,7 @@ def confirm_return(request: HttpRequest, session_id: str) -> ReturnResult:
     state = "paid" if session is None else _return_state(session)
     if owner and is_paid(order.status):
         Cart.for_request(request).clear()
+        request.session.pop(PENDING_ORDER_SESSION_KEY, None)
     logger.info(
         "result_page_viewed", extra={"order": order.reference, "state": state, "owner": owner}
     )

@@ -15,6 +15,7 @@ from django.core.checks import Error, Tags, Warning, register
 
 from .conf import PREFIX, app_settings, key_mode
 from .pricing import SUPPORTED
+from .ratelimits import period_seconds
 
 SECRET_RE = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9]{10,}$")
 PUBLISHABLE_RE = re.compile(r"^pk_(test|live)_[A-Za-z0-9]{10,}$")
@@ -213,3 +214,70 @@ def _api_base_errors() -> list[Any]:
             )
         )
     return errors
+
+
+PER_PROCESS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+
+
+def _rate_limit_errors() -> list[Any]:
+    errors: list[Any] = []
+    try:
+        limits = app_settings.RATE_LIMITS
+    except (TypeError, ValueError):
+        limits = {"RATE_LIMITS": "not a dict"}
+    for group, rate in limits.items():
+        if rate is None:
+            continue
+        try:
+            period_seconds(str(rate))
+        except ValueError:
+            errors.append(
+                Error(
+                    f"{PREFIX}RATE_LIMITS[{group!r}] = {rate!r} is not a rate.",
+                    hint='Write rates as django-ratelimit does, e.g. "10/m" or "100/h"; None '
+                    "turns a limit off.",
+                    id=ID.format("E013"),
+                )
+            )
+    cache_name = getattr(settings, "RATELIMIT_USE_CACHE", "default")
+    backend = settings.CACHES.get(cache_name, {}).get("BACKEND", "")
+    if backend in PER_PROCESS_CACHES and not settings.DEBUG:
+        errors.append(
+            Warning(
+                f"Rate limits are counted in the {cache_name!r} cache ({backend}), which every "
+                "process keeps for itself.",
+                hint="Use a cache all app servers share (Redis or Memcached), so that the "
+                "limits hold however many processes serve the shop.",
+                id=ID.format("W003"),
+            )
+        )
+    return errors
+
+
+def _whole_number_errors() -> list[Any]:
+    errors: list[Any] = []
+    for name, minimum in (
+        ("TRUSTED_PROXIES", 0),
+        ("MAX_PENDING_PER_ADDRESS", 1),
+        ("UNSENT_ORDER_MINUTES", 1),
+    ):
+        try:
+            value = getattr(app_settings, name)
+        except (TypeError, ValueError):
+            value = None
+        if value is None or value < minimum:
+            errors.append(
+                Error(
+                    f"{PREFIX}{name} must be a whole number of at least {minimum}.",
+                    id=ID.format("E014"),
+                )
+            )
+    return errors
+
+
+@register()
+def check_limits(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    return [*_rate_limit_errors(), *_whole_number_errors()]

@@ -23,6 +23,12 @@ PINNED_API_VERSION = "2026-10-28.endive"
 
 Mode = Literal["test", "live"]
 
+DEFAULT_RATE_LIMITS: dict[str, str | None] = {
+    "checkout": "10/m",  # Checkout Sessions created (the pay button)
+    "cart": "60/m",  # cart changes, form and JSON
+    "result": "30/m",  # result pages that ask Stripe about a payment
+}
+
 
 class AppSettings:
     def _get(self, name: str, default: Any) -> Any:
@@ -134,6 +140,29 @@ class AppSettings:
     @property
     def CART_IMAGE_RENDITION(self) -> str:
         return str(self._get("CART_IMAGE_RENDITION", "fill-96x96"))
+
+    # Limits against floods ----------------------------------------------------
+    @property
+    def RATE_LIMITS(self) -> dict[str, str | None]:
+        """Requests per client address: ``{"checkout": "10/m", ...}``; ``None`` turns one off."""
+        value = self._get("RATE_LIMITS", {}) or {}
+        return {**DEFAULT_RATE_LIMITS, **dict(value)}
+
+    @property
+    def TRUSTED_PROXIES(self) -> int:
+        """How many proxies of yours stand in front of Django and append to
+        ``X-Forwarded-For``; 0 trusts only ``REMOTE_ADDR``."""
+        return int(self._get("TRUSTED_PROXIES", 0))
+
+    @property
+    def MAX_PENDING_PER_ADDRESS(self) -> int:
+        """Checkouts awaiting payment at once from one client address."""
+        return int(self._get("MAX_PENDING_PER_ADDRESS", 5))
+
+    @property
+    def UNSENT_ORDER_MINUTES(self) -> int:
+        """After how long an order that never reached Stripe gives its stock back."""
+        return int(self._get("UNSENT_ORDER_MINUTES", 10))
 
     # Derived ---------------------------------------------------------------
     @property

@@ -145,6 +145,7 @@ def _no_stock_effect(order: Order) -> None:
 _STOCK_EFFECTS: dict[OrderEvent, Callable[[Order], None]] = {
     OrderEvent.PAY: _take_stock_again,
     OrderEvent.CANCEL: stock.release,
+    OrderEvent.SUPERSEDE: stock.release,
     OrderEvent.EXPIRE: stock.release,
     OrderEvent.FAIL: stock.release,
 }
@@ -229,6 +230,11 @@ def expire(session_id: str) -> Change:
 def cancel(order: Order) -> Change:
     """The shopper came back from Stripe with "cancel"."""
     return transition({"pk": order.pk}, OrderEvent.CANCEL, changes=_closed)
+
+
+def supersede(order: Order) -> Change:
+    """The same browser started another checkout: this one gives its stock back."""
+    return transition({"pk": order.pk}, OrderEvent.SUPERSEDE, changes=_closed)
 
 
 def fail(order_or_session: Order | str) -> Change:

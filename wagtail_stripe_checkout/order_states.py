@@ -6,7 +6,7 @@ Adding a status is a line in :class:`OrderStatus` and its lines in
 
     pending ──pay──> paid ──refund_all──> refunded
        │              ▲  └─refund_part─┘ (stays paid)
-       ├──cancel──> cancelled ─┐
+       ├──cancel, supersede──> cancelled ─┐
        ├──expire──> expired  ──┼──pay──┘  (money taken wins)
        └──fail────> failed   ──┘
 """
@@ -37,6 +37,7 @@ class OrderEvent(str, enum.Enum):
 
     PAY = "pay"  # Stripe says the session is paid
     CANCEL = "cancel"  # the shopper came back with "cancel"
+    SUPERSEDE = "supersede"  # the same browser started another checkout
     EXPIRE = "expire"  # the Checkout Session expired unpaid
     FAIL = "fail"  # a delayed payment failed, or Stripe refused to start it
     REFUND_PART = "refund_part"  # Stripe refunded part of what was charged
@@ -62,6 +63,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.EXPIRED, E.PAY, S.PAID, "paid", signals.order_paid),
     Transition(S.FAILED, E.PAY, S.PAID, "paid", signals.order_paid),
     Transition(S.PENDING, E.CANCEL, S.CANCELLED, "cancelled", signals.order_cancelled),
+    Transition(S.PENDING, E.SUPERSEDE, S.CANCELLED, "superseded", signals.order_cancelled),
     Transition(S.PENDING, E.EXPIRE, S.EXPIRED, "expired", signals.order_expired),
     Transition(S.PENDING, E.FAIL, S.FAILED, "failed", signals.order_failed),
     Transition(S.PAID, E.REFUND_PART, S.PAID, "partially_refunded", signals.order_refunded),

@@ -30,12 +30,13 @@ from django.contrib import messages
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
 
-from . import checkout
+from . import checkout, ratelimits
 from .cart import Cart
 from .checkout import CheckoutError, ReturnResult
 from .conf import app_settings
@@ -96,6 +97,14 @@ class CheckoutPageMixin(models.Model):
 
     def process_form_submission(self, request: HttpRequest, form: forms.Form) -> HttpResponse:
         """Save the pending order, create its Checkout Session and send the shopper there."""
+        if ratelimits.limited(request, "checkout"):
+            error = gettext(
+                "You pressed the button many times in a short while. Please wait a minute "
+                "and try again; your cart and details are kept."
+            )
+            response = self.render_form(request, form, status=429, checkout_error=error)
+            response["Retry-After"] = str(ratelimits.retry_after("checkout"))
+            return response
         result_page = self.result_page()
         if result_page is None:
             logger.error("checkout_page_without_result_page", extra={"page": self.pk})
@@ -111,7 +120,7 @@ class CheckoutPageMixin(models.Model):
                 countries=ShopSettings.for_request(request).countries,
             )
         except CheckoutError as exc:
-            return self.render_form(request, form, checkout_error=exc.message)
+            return self.render_form(request, form, status=exc.status, checkout_error=exc.message)
         return HttpResponseRedirect(started.url, status=303)
 
     def process_cancel(self, request: HttpRequest, order_id: str) -> HttpResponse:
@@ -138,12 +147,14 @@ class CheckoutPageMixin(models.Model):
     def render_form(
         self, request: HttpRequest, form: forms.Form, status: int = 200, **kwargs: Any
     ) -> HttpResponse:
-        return TemplateResponse(
+        response = TemplateResponse(
             request,
             self.get_template(request),  # type: ignore[attr-defined]
             self.get_context(request, form=form, **kwargs),
             status=status,
         )
+        add_never_cache_headers(response)  # the shopper's cart and details
+        return response
 
 
 class CheckoutResultPageMixin(models.Model):
@@ -166,8 +177,11 @@ class CheckoutResultPageMixin(models.Model):
 
     # Hooks ------------------------------------------------------------------
     def process_return(self, request: HttpRequest, session_id: str) -> ReturnResult:
-        """Confirm the payment with Stripe and fulfil the order (once)."""
-        return checkout.confirm_return(request, session_id)
+        """Confirm the payment with Stripe and fulfil the order (once). Asking
+        Stripe counts against the ``result`` rate limit."""
+        return checkout.confirm_return(
+            request, session_id, may_ask_stripe=lambda: not ratelimits.limited(request, "result")
+        )
 
     def render_landing_page(self, request: HttpRequest, result: ReturnResult) -> HttpResponse:
         context = self.get_context(request)  # type: ignore[attr-defined]
@@ -180,12 +194,16 @@ class CheckoutResultPageMixin(models.Model):
             stripe_test_mode=app_settings.is_test_mode,
             base_template=app_settings.BASE_TEMPLATE,
         )
-        return TemplateResponse(
+        response = TemplateResponse(
             request,
             self.get_template(request),  # type: ignore[attr-defined]
             context,
             status=result.status_code,
         )
+        add_never_cache_headers(response)  # the owner sees their order
+        if result.state == "busy":
+            response["Retry-After"] = str(ratelimits.retry_after("result"))
+        return response
 
     def render_not_found(self, request: HttpRequest) -> HttpResponse:
         return TemplateResponse(

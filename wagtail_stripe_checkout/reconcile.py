@@ -2,24 +2,21 @@
 
 Paid sessions whose order is not paid here are fulfilled (through the same
 ``fulfil`` as the webhook); expired sessions close their pending order and give
-its stock back; pending orders that never got a session are closed after an
-hour. Running it again changes nothing.
+its stock back; pending orders that never got a session are closed after
+``WAGTAIL_STRIPE_CHECKOUT_UNSENT_ORDER_MINUTES``. Running it again changes
+nothing.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import timedelta
-
-from django.utils import timezone
 
 from . import fulfilment
 from .models import Order
 from .order_states import PAID_STATUSES
+from .pending import release_unsent
 from .services import get_gateway
-
-ABANDONED_AFTER = timedelta(hours=1)
 
 
 @dataclass
@@ -58,9 +55,5 @@ def reconcile(hours: int) -> Report:
     for session in gateway.list_checkout_sessions(created_since=since, status="expired"):
         report.checked += 1
         report.expired += fulfilment.expire(session.id).applied
-    stale = timezone.now() - ABANDONED_AFTER
-    for order in Order.objects.filter(
-        status=Order.Status.PENDING, stripe_session_id__isnull=True, created_at__lt=stale
-    ):
-        report.abandoned += fulfilment.fail(order).applied
+    report.abandoned = release_unsent()
     return report

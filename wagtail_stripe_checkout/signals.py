@@ -8,7 +8,7 @@ once per change of status (see ``order_states.TRANSITIONS``).
 ``order_failed(sender=Order, order)``
     A delayed payment failed, or Stripe refused to start the payment.
 ``order_cancelled(sender=Order, order)``
-    The shopper came back from Stripe with "cancel".
+    The shopper came back from Stripe with "cancel", or started another checkout.
 ``order_expired(sender=Order, order)``
     The Checkout Session expired unpaid.
 ``order_refunded(sender=Order, order, amount, full)``

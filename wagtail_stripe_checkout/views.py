@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from . import webhooks
+from . import ratelimits, webhooks
 from .cart import Cart, CartError, PricedCart, parse_quantity
 from .conf import app_settings
-from .services import InvalidSignature, verify_webhook
+from .error_pages import too_many_requests
+from .services import InvalidSignature, MalformedEvent, verify_webhook
 from .shortcuts import checkout_url, priced_cart
 
 logger = logging.getLogger("wagtail_stripe_checkout.webhooks")
@@ -32,6 +37,35 @@ def safe_next_url(request: HttpRequest, fallback: str | None = None) -> str:
     ):
         return candidate
     return fallback or reverse("wagtail_stripe_checkout:cart")
+
+
+View = Callable[..., HttpResponse]
+
+
+def rate_limited(group: str, *, as_json: bool = False) -> Callable[[View], View]:
+    """Answer 429 (a page, or JSON for the API) once a client address is over
+    the group's rate (``WAGTAIL_STRIPE_CHECKOUT_RATE_LIMITS``)."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def limited_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method == "POST" and ratelimits.limited(request, group):
+                wait = ratelimits.retry_after(group)
+                if as_json:
+                    return _too_many_json(request, wait)
+                return too_many_requests(request, wait)
+            return view(request, *args, **kwargs)
+
+        return limited_view
+
+    return decorate
+
+
+def _too_many_json(request: HttpRequest, wait: int) -> JsonResponse:
+    message = _("Too many requests. Please wait a minute and try again; your cart is saved.")
+    response = _cart_json(request, status=429, error={"message": message, "field": None})
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def cart_context(request: HttpRequest, priced: PricedCart) -> dict[str, Any]:
@@ -50,6 +84,7 @@ def _announce(request: HttpRequest, priced: PricedCart) -> None:
 
 
 @require_GET
+@never_cache
 def cart_detail(request: HttpRequest) -> HttpResponse:
     priced = priced_cart(request, repair=True)
     _announce(request, priced)
@@ -59,6 +94,7 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@rate_limited("cart")
 def cart_add(request: HttpRequest) -> HttpResponseRedirect:
     cart = Cart.for_request(request)
     try:
@@ -81,6 +117,7 @@ def cart_add(request: HttpRequest) -> HttpResponseRedirect:
 
 
 @require_POST
+@rate_limited("cart")
 def cart_update(request: HttpRequest) -> HttpResponseRedirect:
     try:
         product = Cart.for_request(request).set_quantity(
@@ -94,6 +131,7 @@ def cart_update(request: HttpRequest) -> HttpResponseRedirect:
 
 
 @require_POST
+@rate_limited("cart")
 def cart_remove(request: HttpRequest) -> HttpResponseRedirect:
     try:
         Cart.for_request(request).remove(request.POST.get("product"))
@@ -105,6 +143,7 @@ def cart_remove(request: HttpRequest) -> HttpResponseRedirect:
 
 
 @require_POST
+@rate_limited("cart")
 def cart_clear(request: HttpRequest) -> HttpResponseRedirect:
     Cart.for_request(request).clear()
     messages.success(request, _("Your cart is empty."))
@@ -128,7 +167,9 @@ def _payload(request: HttpRequest) -> dict[str, Any]:
 
 def _cart_json(request: HttpRequest, status: int = 200, **extra: Any) -> JsonResponse:
     priced = priced_cart(request, repair=True)
-    return JsonResponse({"cart": priced.as_dict(), **extra}, status=status)
+    response = JsonResponse({"cart": priced.as_dict(), **extra}, status=status)
+    add_never_cache_headers(response)  # a shopper's cart: never in a shared cache
+    return response
 
 
 def _error_json(request: HttpRequest, exc: CartError) -> JsonResponse:
@@ -142,6 +183,7 @@ def api_cart(request: HttpRequest) -> JsonResponse:
 
 def _api_action(action: str) -> Any:
     @require_POST
+    @rate_limited("cart", as_json=True)
     def view(request: HttpRequest) -> JsonResponse:
         cart = Cart.for_request(request)
         try:
@@ -176,16 +218,23 @@ api_cart_clear = _api_action("clear")
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Verify the ``Stripe-Signature`` on the raw body, then record and handle the event.
 
-    200 for an event handled or ignored (and for a repeat), 400 for a body Stripe
-    did not sign, 500 when handling failed (rolled back, so Stripe retries)."""
+    200 for an event handled or ignored (and for a repeat); 400 with a JSON
+    error for a body Stripe did not sign (or signed too long ago, or for the
+    future) and for anything that is not a well-formed event, writing nothing;
+    500 when handling failed (rolled back, so Stripe retries)."""
     try:
         event = verify_webhook(
             request.body, request.headers.get("Stripe-Signature"), app_settings.WEBHOOK_SECRETS
         )
     except InvalidSignature as exc:
         logger.warning("webhook_rejected", extra={"reason": str(exc)})
-        return HttpResponse("Invalid signature.", status=400, content_type="text/plain")
+        return JsonResponse({"error": "invalid signature"}, status=400)
+    except MalformedEvent as exc:
+        logger.warning("webhook_malformed", extra={"reason": str(exc)})
+        return JsonResponse({"error": "not a well-formed event"}, status=400)
     result = webhooks.handle(event)
+    if result.malformed:
+        return JsonResponse({"error": "not a well-formed event"}, status=400)
     if result.failed:
         return JsonResponse({"received": False}, status=500)
     if result.duplicate:

@@ -28,6 +28,7 @@ def register_order_log_actions(actions: object) -> None:
     for action, label in [
         ("paid", _("Order paid")),
         ("cancelled", _("Order cancelled by the shopper")),
+        ("superseded", _("Order replaced by a newer checkout from the same browser")),
         ("expired", _("Order expired unpaid")),
         ("failed", _("Order payment failed")),
         ("refunded", _("Order refunded")),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,7 +20,8 @@ from django.utils import timezone
 from . import fulfilment
 from .fulfilment import Change, Result
 from .models import WebhookEvent
-from .services import Event, session_from_dict
+from .observability import Timer, payment_record, tag
+from .services import Event, MalformedEvent, session_from_dict
 
 logger = logging.getLogger("wagtail_stripe_checkout.webhooks")
 
@@ -28,7 +30,7 @@ logger = logging.getLogger("wagtail_stripe_checkout.webhooks")
 class WebhookResult:
     """What became of one delivery: recorded and handled, a repeat, or a failure."""
 
-    outcome: str  # a WebhookEvent.Outcome value, "duplicate" or "failed"
+    outcome: str  # a WebhookEvent.Outcome value, "duplicate", "malformed" or "failed"
     detail: str = ""
     order_reference: str | None = None
 
@@ -40,6 +42,10 @@ class WebhookResult:
     def duplicate(self) -> bool:
         return self.outcome == "duplicate"
 
+    @property
+    def malformed(self) -> bool:
+        return self.outcome == "malformed"
+
 
 def _session_paid(event: Event) -> Change:
     session = session_from_dict(event.object)
@@ -49,20 +55,24 @@ def _session_paid(event: Event) -> Change:
 
 
 def _session_failed(event: Event) -> Change:
-    return fulfilment.fail(str(event.object.get("id")))
+    return fulfilment.fail(session_from_dict(event.object).id)
 
 
 def _session_expired(event: Event) -> Change:
-    return fulfilment.expire(str(event.object.get("id")))
+    return fulfilment.expire(session_from_dict(event.object).id)
 
 
 def _charge_refunded(event: Event) -> Change:
     charge = event.object
-    return fulfilment.record_refund(
-        str(charge.get("payment_intent") or ""),
-        int(charge.get("amount_refunded") or 0),
-        str(charge.get("currency") or ""),
-    )
+    payment_intent = charge.get("payment_intent")
+    if isinstance(payment_intent, dict):
+        payment_intent = payment_intent.get("id")
+    refunded, currency = charge.get("amount_refunded"), charge.get("currency")
+    if isinstance(refunded, bool) or not isinstance(refunded, int) or refunded < 0:
+        raise MalformedEvent("amount_refunded is not an amount")
+    if not isinstance(payment_intent, str) or not isinstance(currency, str):
+        raise MalformedEvent("a refunded charge needs payment_intent and currency")
+    return fulfilment.record_refund(payment_intent, refunded, currency)
 
 
 HANDLERS: dict[str, Callable[[Event], Change]] = {
@@ -101,16 +111,39 @@ def _process(event: Event) -> WebhookResult:
     )
 
 
+def _ids(event: Event) -> dict[str, Any]:
+    """What the log and the error report may say about an event: ids and amounts."""
+    obj = event.object
+    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    is_session = obj.get("object") == "checkout.session"
+    return {
+        "stripe_event": event.id,
+        "type": event.type,
+        "stripe_session": obj.get("id") if is_session else None,
+        "order": (metadata or {}).get("order_number"),
+        "amount": obj.get("amount_total") if is_session else obj.get("amount_refunded"),
+        "currency": obj.get("currency"),
+    }
+
+
 def handle(event: Event) -> WebhookResult:
     """Record and handle a verified event, once; never raises."""
-    log = {"event": event.id, "type": event.type}
+    ids = _ids(event)
+    tag(order=ids["order"], stripe_session=ids["stripe_session"], stripe_event=event.id)
+    timer = Timer()
     try:
         result = _process(event)
+    except MalformedEvent as exc:  # rolled back: no row, and Stripe need not retry
+        payment_record(logger, "webhook_malformed", level=logging.WARNING, reason=str(exc), **ids)
+        return WebhookResult("malformed")
     except Exception:
-        logger.exception("webhook_handler_failed", extra=log)
+        logger.exception("webhook_handler_failed", extra={**ids, "duration_ms": timer.ms})
         return WebhookResult("failed")
-    logger.info(
+    payment_record(
+        logger,
         "webhook_duplicate" if result.duplicate else "webhook_processed",
-        extra={**log, "outcome": result.detail, "order": result.order_reference},
+        **{**ids, "order": result.order_reference or ids["order"]},
+        outcome=result.detail or result.outcome,
+        duration_ms=timer.ms,
     )
     return result

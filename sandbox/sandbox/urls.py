@@ -15,3 +15,9 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 urlpatterns += [path("", include(wagtail_urls))]
+
+# shop: the package's friendly error pages, in the site's base template.
+handler400 = "wagtail_stripe_checkout.error_pages.bad_request"
+handler403 = "wagtail_stripe_checkout.error_pages.permission_denied"
+handler404 = "wagtail_stripe_checkout.error_pages.page_not_found"
+handler500 = "wagtail_stripe_checkout.error_pages.server_error"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import pytest
@@ -230,3 +231,24 @@ def test_reset_forgets_everything_and_goes_online(sdk, stand_in):
     assert (state.sessions, state.line_items, state.requests, state.faults) == ({}, {}, [], [])
     assert (state.idempotency, state.events, state.charges) == ({}, [], {})
     assert sdk.v1.checkout.sessions.create(params=session_params()).status == "open"
+
+
+def test_a_late_answer_does_not_reach_the_state_after_a_reset(stand_in):
+    """A request held by a timeout fault, then a reset (the next test begins):
+    the late request must not create anything in the new state."""
+    import threading
+
+    stand_in.timeout_delay = 0.5
+    stand_in.fail_next("timeout")
+
+    def post() -> None:
+        # The stand-in drops the connection: there is nothing to answer any more.
+        with contextlib.suppress(OSError):
+            http(stand_in.api_base, "POST", SESSIONS, session_params())
+
+    late = threading.Thread(target=post)
+    late.start()
+    time.sleep(0.1)
+    stand_in.reset()
+    late.join(timeout=5)
+    assert stand_in.state.sessions == {}

@@ -55,6 +55,12 @@ class Order(models.Model):
     # Same browser session + same cart + same details = the same pending order,
     # so a double click cannot create two orders or two Checkout Sessions.
     checkout_key = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    # The browser session that placed it (a digest of its key, never the key):
+    # one browser holds at most one order awaiting payment.
+    browser_key = models.CharField(max_length=32, blank=True, editable=False)
+    # A keyed digest of the client's address (never the address), to cap how
+    # many checkouts one address may have awaiting payment.
+    client_key = models.CharField(max_length=32, blank=True, editable=False, db_index=True)
     stripe_payment_intent_id = models.CharField(
         _("Stripe PaymentIntent"), max_length=255, blank=True, db_index=True
     )
@@ -74,7 +80,12 @@ class Order(models.Model):
                 fields=["checkout_key"],
                 condition=models.Q(status="pending") & ~models.Q(checkout_key=""),
                 name="wsc_one_pending_order_per_checkout_key",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["browser_key"],
+                condition=models.Q(status="pending") & ~models.Q(browser_key=""),
+                name="wsc_one_pending_order_per_browser",
+            ),
         ]
         verbose_name = _("order")
         verbose_name_plural = _("orders")

@@ -41,7 +41,8 @@ def cart_count(context: template.Context) -> int:
 @register.inclusion_tag("wagtail_stripe_checkout/includes/cart_summary.html", takes_context=True)
 def cart_summary(context: template.Context) -> dict[str, Any]:
     request = _request(context)
-    priced = priced_cart(request) if request is not None else None
+    # No session (an error page raised before the session middleware): no cart.
+    priced = priced_cart(request) if hasattr(request, "session") else None
     return {"request": request, "cart": priced}
 
 

@@ -5,6 +5,9 @@ Everything a site developer adds for the package is marked "shop:".
 
 import os
 from pathlib import Path
+from typing import Any
+
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent  # sandbox/
 
@@ -13,6 +16,8 @@ INSTALLED_APPS = [
     "wagtail_stripe_checkout",  # shop: the one app
     "wagtail_stripe_checkout.contrib.pages",  # shop: ready-made checkout pages
     "wagtail.contrib.settings",  # shop: editors' shop settings live here
+    "csp",  # shop: Content-Security-Policy (django-csp 4)
+    "corsheaders",  # shop: the JSON cart API for a headless front-end (optional)
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
@@ -36,7 +41,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # shop
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",  # shop: before CommonMiddleware
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -65,7 +72,7 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {
+DATABASES: dict[str, dict[str, Any]] = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("SANDBOX_DB", str(BASE_DIR / "db.sqlite3")),
@@ -92,4 +99,37 @@ WAGTAIL_STRIPE_CHECKOUT_BASE_TEMPLATE = "base.html"
 # shop: keys come from the environment; none are needed for the sandbox.
 WAGTAIL_STRIPE_CHECKOUT_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 WAGTAIL_STRIPE_CHECKOUT_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
-WAGTAIL_STRIPE_CHECKOUT_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+WAGTAIL_STRIPE_CHECKOUT_WEBHOOK_SECRET: str | list[str] = os.environ.get(
+    "STRIPE_WEBHOOK_SECRET", ""
+)
+
+# shop: friendly error pages in the site's base template (see also urls.py).
+CSRF_FAILURE_VIEW = "wagtail_stripe_checkout.error_pages.csrf_failure"
+
+# shop: Content-Security-Policy. No inline script or style anywhere on the
+# site's pages; the checkout form posts to this site, which answers with a 303
+# to Stripe Checkout, and browsers check that redirect against form-action.
+# The Wagtail admin keeps its own inline scripts, so it is left out.
+STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/", "/django-admin/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF, STRIPE_CHECKOUT_ORIGIN],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
+
+# shop: a headless front-end on another origin may use the JSON cart API with
+# the shopper's session cookie (credentials). Same-origin only unless listed.
+CORS_URLS_REGEX = r"^/shop/api/"
+CORS_ALLOWED_ORIGINS = [o for o in os.environ.get("SANDBOX_CORS_ORIGINS", "").split(",") if o]
+CORS_ALLOW_CREDENTIALS = True
+CSRF_TRUSTED_ORIGINS = list(CORS_ALLOWED_ORIGINS)

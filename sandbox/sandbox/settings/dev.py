@@ -20,5 +20,8 @@ if not os.environ.get("STRIPE_SECRET_KEY"):
     WAGTAIL_STRIPE_CHECKOUT_WEBHOOK_SECRET = os.environ.get(
         "SANDBOX_WEBHOOK_SECRET", "whsec_" + "sandboxstandin0000000000"
     )
+    # The stand-in's pay page stands where Stripe Checkout would.
+    _origin = "/".join(WAGTAIL_STRIPE_CHECKOUT_API_BASE.split("/")[:3])
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(_origin)  # noqa: F405
 
 WAGTAIL_STRIPE_CHECKOUT_STAFF_EMAILS = ["orders@sandbox.example"]
