@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "wagtail_stripe_checkout.contrib.pages",
     "tests.testapp",
     "wagtail.contrib.settings",
+    "corsheaders",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -118,3 +120,9 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend
 # One process runs the tests: per-process rate-limit counters are what we want
 # here (the PostgreSQL + Redis runs use Redis anyway).
 SILENCED_SYSTEM_CHECKS = ["wagtail_stripe_checkout.W003"]
+
+# A headless front-end on another origin, as docs/deployment.md sets it up.
+CORS_URLS_REGEX = r"^/shop/api/"
+CORS_ALLOWED_ORIGINS = ["https://front.example"]
+CORS_ALLOW_CREDENTIALS = True
+CSRF_TRUSTED_ORIGINS = ["https://front.example"]

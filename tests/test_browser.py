@@ -187,8 +187,22 @@ def go_to_stripe(page):
     page.wait_for_url("**/pay/cs_test_*")
 
 
+def watch_csp(page):
+    """Every Content-Security-Policy violation the browser reports on ``page``."""
+    violations = []
+    page.on(
+        "console",
+        lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    return violations
+
+
 def test_shopper_pays_with_4242_and_sees_the_confirmation(sandbox, browser, tmp_path):
     page = browser.new_page()
+    violations = watch_csp(page)
+    policy = page.goto(sandbox + "/").headers["content-security-policy"]
+    assert "form-action 'self' https://checkout.stripe.com" in policy
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     cart_total = fill_cart(page, sandbox)
     # $18.50 + $9.99 = $28.49; tax 8.25% = $2.35; shipping $5.00 → $35.84
     assert cart_total == "$35.84"
@@ -204,6 +218,8 @@ def test_shopper_pays_with_4242_and_sees_the_confirmation(sandbox, browser, tmp_
     assert any("Dot-grid notebook" in line for line in lines)
     assert "Cart: empty" in page.locator(".wsc-cart-summary").inner_text()
     page.screenshot(path=str(tmp_path / "confirmation.png"), full_page=True)
+    # The policy was enforced all along, and the redirect to the pay page passed it.
+    assert violations == []
 
 
 def test_a_declined_card_can_be_retried_with_4242(sandbox, browser):
