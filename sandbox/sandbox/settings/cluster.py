@@ -9,12 +9,16 @@ Stripe API base without DEBUG are silenced here, and only here.
 
 import os
 
+import django
+
 from .base import *  # noqa: F403
 
 DEBUG = False
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "sandbox-cluster-on-loopback-only")
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 
+# Wagtail's database search backend needs it on PostgreSQL (Django 6.1 checks).
+INSTALLED_APPS = [*INSTALLED_APPS, "django.contrib.postgres"]  # noqa: F405
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.postgresql",
@@ -35,9 +39,17 @@ CACHES = {
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Emails as files, so that a test can count what every process sent.
-EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-EMAIL_FILE_PATH = os.environ.get("SANDBOX_EMAIL_DIR", "/tmp/wsc-cluster-mail")  # noqa: S108
-MAILERS = {"default": {"BACKEND": EMAIL_BACKEND, "OPTIONS": {"file_path": EMAIL_FILE_PATH}}}
+_mail_dir = os.environ.get("SANDBOX_EMAIL_DIR", "/tmp/wsc-cluster-mail")  # noqa: S108
+if django.VERSION >= (6, 1):  # Django 6.1 refuses EMAIL_* beside MAILERS
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": _mail_dir},
+        }
+    }
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = _mail_dir
 
 WAGTAIL_STRIPE_CHECKOUT_API_BASE = os.environ["SANDBOX_STRIPE_API_BASE"]
 WAGTAIL_STRIPE_CHECKOUT_SECRET_KEY = "sk_test_" + "sandboxcluster0000000000"

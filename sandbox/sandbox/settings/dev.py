@@ -1,12 +1,16 @@
 import os
 
+import django
+
 from .base import *  # noqa: F403
 
 DEBUG = True
 SECRET_KEY = "sandbox-development-only"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-MAILERS = {"default": {"BACKEND": EMAIL_BACKEND}}  # Django 6.1 and newer
+if django.VERSION >= (6, 1):  # Django 6.1 refuses EMAIL_BACKEND beside MAILERS
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 # shop: with no Stripe keys in the environment, talk to the offline stand-in
 # that `tools/dev.py serve` starts beside the site (test mode, no network, no

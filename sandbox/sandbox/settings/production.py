@@ -7,6 +7,8 @@ Passes ``python sandbox/manage.py check --deploy --fail-level WARNING
 
 import os
 
+import django
+
 from .base import *  # noqa: F403
 
 
@@ -28,6 +30,8 @@ CSRF_TRUSTED_ORIGINS = [f"https://{host}" for host in ALLOWED_HOSTS] + CORS_ALLO
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", f"https://{ALLOWED_HOSTS[0]}")
 
 # Orders, events and sessions in PostgreSQL; every app server shares them.
+# Wagtail's database search backend needs it on PostgreSQL (Django 6.1 checks).
+INSTALLED_APPS = [*INSTALLED_APPS, "django.contrib.postgres"]  # noqa: F405
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.postgresql",
@@ -79,10 +83,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
 }
 
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-EMAIL_HOST = env("EMAIL_HOST", "localhost")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "shop@localhost")
-MAILERS = {"default": {"BACKEND": EMAIL_BACKEND}}  # Django 6.1 and newer
+if django.VERSION >= (6, 1):  # Django 6.1 refuses EMAIL_* beside MAILERS
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": env("EMAIL_HOST", "localhost")},
+        }
+    }
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env("EMAIL_HOST", "localhost")
 
 # One JSON line per record; payment records carry ids and amounts only.
 LOGGING = {
