@@ -15,7 +15,14 @@ from wagtail.models import Site
 
 from tests.testapp.models import ShopContentPage
 from wagtail_stripe_checkout.contrib.pages.models import CheckoutPage, CheckoutResultPage
-from wagtail_stripe_checkout.models import Order, OrderLine, Product, ShopSettings
+from wagtail_stripe_checkout.models import (
+    Order,
+    OrderLine,
+    Product,
+    ShippingRate,
+    ShippingZone,
+    ShopSettings,
+)
 
 
 def png_file(size: tuple[int, int] = (40, 30), name: str = "p.png") -> ImageFile:
@@ -43,13 +50,51 @@ class ProductFactory(factory.django.DjangoModelFactory[Product]):
 
 def configure_shop(shop: ShopSettings | None = None, **values: Any) -> ShopSettings:
     """Shop settings (the default site's unless given) with ``values`` set,
-    validated as the admin would."""
+    validated as the admin would.
+
+    ``shipping_fee``, ``free_shipping_threshold`` and ``shipping_countries`` make
+    one zone with one "Standard" rate, as the migration from the flat fee does;
+    ``zones=[("Europe", "FR, DE", [("Standard", "4.00", None, 2, 4), ...]), ...]``
+    gives several.
+    """
     shop = shop or ShopSettings.for_site(Site.objects.get(is_default_site=True))
+    flat = {k: values.pop(k) for k in list(values) if k in FLAT_SHIPPING}
+    zones = values.pop("zones", None)
     for key, value in values.items():
         setattr(shop, key, value)
     shop.full_clean()
     shop.save()
+    if flat:
+        fee, free_over = flat.get("shipping_fee", Decimal(0)), flat.get("free_shipping_threshold")
+        zones = [("Shipping", flat.get("shipping_countries", ""), [("Standard", fee, free_over)])]
+    if zones is not None:
+        set_zones(shop, zones)
     return shop
+
+
+FLAT_SHIPPING = ("shipping_fee", "free_shipping_threshold", "shipping_countries")
+
+
+def set_zones(shop: ShopSettings, zones: list[tuple[Any, ...]]) -> None:
+    shop.zones.all().delete()
+    for order, (name, countries, rates) in enumerate(zones):
+        zone = ShippingZone(settings=shop, name=name, countries=countries, sort_order=order)
+        zone.full_clean(exclude=["settings"])
+        zone.save()
+        for index, (rate_name, amount, free_over, *days) in enumerate(rates):
+            rate = ShippingRate(
+                zone=zone,
+                name=rate_name,
+                amount=Decimal(str(amount)),
+                free_over=None if free_over is None else Decimal(str(free_over)),
+                min_days=days[0] if days else None,
+                max_days=days[1] if len(days) > 1 else None,
+                sort_order=index,
+            )
+            rate.full_clean(exclude=["zone"])
+            rate.save()
+    if hasattr(shop, "_zone_cache"):
+        del shop._zone_cache
 
 
 class OrderFactory(factory.django.DjangoModelFactory[Order]):

@@ -64,29 +64,69 @@ def test_creating_a_product_in_the_admin_validates_the_price(editor, shop):
     assert product.price == Decimal("1.230")
 
 
+def shop_settings_form(currency="GBP", countries="gb, ie", amount="3.95", **checkout):
+    from wagtail.test.utils.form_data import inline_formset, nested_form_data
+
+    rate = {"name": "Royal Mail", "amount": amount, "free_over": "50", "min_days": "2"}
+    rate["max_days"] = "4"
+    zone = {"name": "UK and Ireland", "countries": countries, "rates": inline_formset([rate])}
+    return nested_form_data(
+        {
+            "currency": currency,
+            "tax_mode": "included",
+            "tax_rate": "20",
+            "tax_label": "VAT",
+            "stripe_tax_behavior": "exclusive",
+            "zones": inline_formset([zone]),
+            "checkout_fields": inline_formset(checkout.pop("fields", [])),
+            **checkout,
+        }
+    )
+
+
 def test_shop_settings_are_edited_per_site(editor, site):
     url = f"/admin/settings/wagtail_stripe_checkout/shopsettings/{site.pk}/"
-    data = {
-        "currency": "GBP",
-        "tax_mode": "included",
-        "tax_rate": "20",
-        "tax_label": "VAT",
-        "shipping_fee": "3.95",
-        "free_shipping_threshold": "50",
-        "shipping_countries": "gb, ie",
-    }
-    response = editor.post(url, data)
+    response = editor.post(url, shop_settings_form(collect_phone="on"))
     assert response.status_code == 302
     shop = ShopSettings.for_site(site)
-    assert (shop.currency, shop.tax_mode, shop.tax_rate, shop.shipping_countries) == (
+    assert (shop.currency, shop.tax_mode, shop.tax_rate, shop.collect_phone) == (
         "GBP",
         "included",
         Decimal("20.000"),
-        "GB, IE",
+        True,
     )
-    data["shipping_countries"] = "GB, Narnia"
-    response = editor.post(url, data)
-    assert "Stripe does not ship to these codes: NARNIA." in response.content.decode()
+    (zone,) = shop.zones.all()
+    (rate,) = zone.rates.all()
+    assert (zone.name, zone.countries) == ("UK and Ireland", "GB, IE")
+    assert (rate.name, rate.amount, rate.free_over, rate.min_days, rate.max_days) == (
+        "Royal Mail",
+        Decimal("3.950"),
+        Decimal("50.000"),
+        2,
+        4,
+    )
+    html = editor.post(url, shop_settings_form(countries="GB, Narnia")).content.decode()
+    assert "Stripe does not ship to these codes: NARNIA." in html
+    html = editor.post(url, shop_settings_form(currency="KWD", amount="1.005")).content.decode()
+    assert "KWD amounts must be multiples of 0.010." in html
+    assert ShopSettings.for_site(site).currency == "GBP"  # nothing was saved
+
+
+def test_at_most_three_checkout_questions(editor, site):
+    url = f"/admin/settings/wagtail_stripe_checkout/shopsettings/{site.pk}/"
+    question = {"label": "Gift message", "type": "text", "options": ""}
+    response = editor.post(url, shop_settings_form(fields=[question] * 4))
+    assert response.status_code == 200
+    assert not ShopSettings.for_site(site).checkout_fields.exists()
+    dropdown = {"label": "Colour", "type": "dropdown", "options": ""}
+    html = editor.post(url, shop_settings_form(fields=[dropdown])).content.decode()
+    assert "Give between 1 and 200 choices, one per line." in html
+    dropdown["options"] = "Red\nBlue"
+    assert editor.post(url, shop_settings_form(fields=[question, dropdown])).status_code == 302
+    assert [f.choices for f in ShopSettings.for_site(site).checkout_fields.all()] == [
+        [],
+        ["Red", "Blue"],
+    ]
 
 
 def test_users_without_permission_cannot_see_products(client, make_product, shop):

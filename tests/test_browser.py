@@ -70,9 +70,14 @@ def sandbox(tmp_path_factory):
             raise RuntimeError("sandbox did not start:\n" + (tmp / "server.log").read_text())
         time.sleep(0.5)
     yield base
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    proc.terminate()  # tools/dev.py stops the server and the stand-in it started
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    finally:
+        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -125,12 +130,12 @@ def test_shopper_fills_edits_and_reviews_the_cart(sandbox, browser, tmp_path):
     page.wait_for_load_state()
     assert page.locator("tr[data-wsc-line]").count() == 2
 
-    # 2 × $18.50 + 2 × $12.00 = $61.00; sales tax 8.25% = $5.0325 → $5.03;
-    # shipping $5.00 (free only from $75.00); total $71.03.
+    # 2 × $18.50 + 2 × $12.00 = $61.00; shipping $5.00 (free only from $75.00);
+    # sales tax 8.25% of items and shipping, $66.00, = $5.445 → $5.45; total $71.45.
     assert page.locator("[data-wsc-subtotal]").inner_text() == "$61.00"
-    assert page.locator("[data-wsc-tax]").inner_text() == "$5.03"
+    assert page.locator("[data-wsc-tax]").inner_text() == "$5.45"
     assert page.locator("[data-wsc-shipping]").inner_text() == "$5.00"
-    assert page.locator("[data-wsc-total]").inner_text() == "$71.03"
+    assert page.locator("[data-wsc-total]").inner_text() == "$71.45"
     assert (
         page.locator("tr[data-wsc-line]", has_text="Canvas tote bag")
         .locator("[data-wsc-line-total]")
@@ -204,10 +209,10 @@ def test_shopper_pays_with_4242_and_sees_the_confirmation(sandbox, browser, tmp_
     assert "form-action 'self' https://checkout.stripe.com" in policy
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     cart_total = fill_cart(page, sandbox)
-    # $18.50 + $9.99 = $28.49; tax 8.25% = $2.35; shipping $5.00 → $35.84
-    assert cart_total == "$35.84"
+    # $18.50 + $9.99 = $28.49; shipping $5.00; tax 8.25% of $33.49 = $2.76 → $36.25
+    assert cart_total == "$36.25"
     go_to_stripe(page)
-    assert "Pay 35.84 USD" in page.content()
+    assert "Pay 36.25 USD" in page.content()
     page.get_by_label("Card number").fill("4242 4242 4242 4242")
     page.get_by_role("button", name="Pay").click()
     page.wait_for_url("**/checkout/thank-you/?session_id=cs_test_*")

@@ -242,9 +242,10 @@ def test_cart_page_shows_totals_with_tax_and_shipping(client, shop, make_product
     add(client, bag.pk, "1")
     html = client.get(CART).content.decode()
     assert "<dd data-wsc-subtotal>$28.04</dd>" in html
-    assert "<dd data-wsc-tax>$2.31</dd>" in html
+    assert "<dd data-wsc-tax>$2.72</dd>" in html  # 8.25% of items and shipping
     assert "<dd data-wsc-shipping>$4.99</dd>" in html
-    assert "<dd data-wsc-total>$35.34</dd>" in html
+    assert "<dt>Shipping: Standard</dt>" in html
+    assert "<dd data-wsc-total>$35.75</dd>" in html
     assert "Sales tax" in html
 
 

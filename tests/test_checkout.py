@@ -45,7 +45,7 @@ def test_proceed_to_payment_saves_the_order_then_redirects_303_to_stripe(shop_wi
     assert response.status_code == 303
     order = Order.objects.get()
     assert response["Location"] == f"{stand_in.api_base}/pay/{order.stripe_session_id}"
-    # 2 × 7.77 + 12.50 = 28.04; tax 8.25% = 2.31; shipping 5.00 → 35.35
+    # 2 × 7.77 + 12.50 = 28.04; shipping 5.00; tax 8.25% of 33.04 = 2.73 → 35.77
     assert (
         order.status,
         order.currency,
@@ -53,7 +53,8 @@ def test_proceed_to_payment_saves_the_order_then_redirects_303_to_stripe(shop_wi
         order.tax,
         order.shipping,
         order.total,
-    ) == ("pending", "USD", 2804, 231, 500, 3535)
+    ) == ("pending", "USD", 2804, 273, 500, 3577)
+    assert (order.shipping_country, order.shipping_rate_name) == ("US", "Standard")
     assert order.email == "shopper@example.com" and order.name == "Sam"
     assert [
         (line.sku, line.unit_amount, line.quantity, line.total) for line in order.lines.all()
@@ -64,13 +65,19 @@ def test_proceed_to_payment_saves_the_order_then_redirects_303_to_stripe(shop_wi
     assert [
         (i["price_data"]["product_data"]["name"], i["price_data"]["unit_amount"], i["quantity"])
         for i in p["line_items"]
-    ] == [("Mug", "777", "2"), ("Bag", "1250", "1"), ("Sales tax (8.25%)", "231", "1")]
+    ] == [("Mug", "777", "2"), ("Bag", "1250", "1"), ("Sales tax (8.25%)", "273", "1")]
     assert {i["price_data"]["currency"] for i in p["line_items"]} == {"usd"}
-    assert p["shipping_options"][0]["shipping_rate_data"]["fixed_amount"] == {
-        "amount": "500",
-        "currency": "usd",
-    }
-    assert p["shipping_address_collection"] == {"allowed_countries": ["US", "GB"]}
+    assert p["shipping_options"] == [
+        {
+            "shipping_rate_data": {
+                "type": "fixed_amount",
+                "display_name": "Standard",
+                "fixed_amount": {"amount": "500", "currency": "usd"},
+            }
+        }
+    ]
+    # The country the shopper chose (the first of the zone by default).
+    assert p["shipping_address_collection"] == {"allowed_countries": ["US"]}
     assert p["customer_email"] == "shopper@example.com"
     assert p["client_reference_id"] == str(order.public_id)
     assert p["metadata"] == {
@@ -82,7 +89,7 @@ def test_proceed_to_payment_saves_the_order_then_redirects_303_to_stripe(shop_wi
     assert p["cancel_url"] == f"http://testserver{checkout.url}?cancelled={order.public_id}"
     assert int(p["expires_at"]) >= time.time() + 30 * 60
     assert p["locale"] == "auto"
-    assert stand_in.session(order.stripe_session_id)["amount_total"] == order.total == 3535
+    assert stand_in.session(order.stripe_session_id)["amount_total"] == order.total == 3577
 
 
 def test_a_tampered_post_is_ignored(shop_with_cart):
@@ -103,9 +110,9 @@ def test_a_tampered_post_is_ignored(shop_with_cart):
     assert [i["price_data"]["unit_amount"] for i in create.params["line_items"]] == [
         "777",
         "1250",
-        "231",
+        "273",
     ]
-    assert Order.objects.get().total == 3535
+    assert Order.objects.get().total == 3577
 
 
 def test_a_double_submit_creates_one_order_and_one_session(shop_with_cart):
@@ -129,10 +136,12 @@ def test_a_double_submit_creates_one_order_and_one_session(shop_with_cart):
 @pytest.mark.parametrize(
     ("currency", "prices", "fee", "tax_mode", "rate", "expected_total"),
     [
-        ("USD", ["7.77", "12.50"], "4.99", "added", "8.25", 1554 + 1250 + 231 + 499),
+        # Shipping is taxed like the goods: 8.25% of (28.04 + 4.99) = 2.72.
+        ("USD", ["7.77", "12.50"], "4.99", "added", "8.25", 1554 + 1250 + 272 + 499),
         ("USD", ["7.77", "12.50"], "4.99", "included", "20", 1554 + 1250 + 499),
-        ("JPY", ["500", "1280"], "800", "added", "10", 1000 + 1280 + 228 + 800),
-        ("KWD", ["1.230", "0.500"], "1.000", "added", "5", 2460 + 500 + 150 + 1000),
+        ("JPY", ["500", "1280"], "800", "added", "10", 1000 + 1280 + 308 + 800),
+        # 5% of 3.960 KWD is 0.198, rounded to Stripe's step of 10 fils: 0.200.
+        ("KWD", ["1.230", "0.500"], "1.000", "added", "5", 2460 + 500 + 200 + 1000),
         ("KWD", ["1.230", "0.500"], "1.000", "included", "15", 2460 + 500 + 1000),
     ],
 )

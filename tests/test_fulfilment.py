@@ -109,7 +109,7 @@ def test_refunds_follow_stripes_running_total_once(sent, site):
     order = OrderFactory.create(paid=True)  # 17.54
     pi = order.stripe_payment_intent_id
     change, signals_sent = sent(lambda: fulfilment.record_refund(pi, 500, "usd"))
-    assert (change.detail, signals_sent) == ("paid", {"refunded": 1})
+    assert (change.detail, signals_sent) == ("partially_refunded", {"refunded": 1})
     for stale in (500, 300):  # a repeat, an older total
         change, signals_sent = sent(lambda a=stale: fulfilment.record_refund(pi, a, "usd"))
         assert change.result is Result.UNCHANGED and signals_sent == {}

@@ -52,24 +52,40 @@ def test_price_version_moves_only_when_the_price_changes(make_product):
     assert product.price_version == 2
 
 
-def test_shop_settings_refuse_bad_fees_countries_and_rates(shop):
-    shop.currency = "KWD"
-    shop.shipping_fee = Decimal("1.005")
-    shop.shipping_countries = "GB, XX, fr"
+def test_shop_settings_refuse_a_tax_mode_without_a_rate(shop):
     shop.tax_mode = "added"
     shop.tax_rate = Decimal(0)
     with pytest.raises(ValidationError) as exc:
         shop.full_clean()
-    errors = exc.value.message_dict
-    assert errors["shipping_fee"] == ["KWD amounts must be multiples of 0.010."]
-    assert errors["shipping_countries"] == ["Stripe does not ship to these codes: XX."]
-    assert errors["tax_rate"] == ["Enter the rate to apply."]
+    assert exc.value.message_dict["tax_rate"] == ["Enter the rate to apply."]
 
 
-def test_shop_settings_normalise_country_codes(shop):
-    configure_shop(shop, shipping_countries="gb  fr;us,GB")
-    assert shop.shipping_countries == "GB, FR, US"
-    assert shop.countries == ["GB", "FR", "US"]
+def test_shipping_zones_refuse_unknown_countries_and_normalise_codes(shop):
+    from wagtail_stripe_checkout.models import ShippingZone
+
+    zone = ShippingZone(settings=shop, name="Europe", countries="GB, XX, fr")
+    with pytest.raises(ValidationError) as exc:
+        zone.full_clean(exclude=["settings"])
+    assert exc.value.message_dict["countries"] == ["Stripe does not ship to these codes: XX."]
+    zone.countries = "gb  fr;us,GB"
+    zone.full_clean(exclude=["settings"])
+    assert zone.countries == "GB, FR, US"
+    assert zone.country_codes == ["GB", "FR", "US"]
+    assert len(ShippingZone(settings=shop, name="World").country_codes) > 200
+
+
+def test_shipping_rates_are_exact_in_the_shops_currency(shop):
+    from wagtail_stripe_checkout.models import ShippingRate, ShippingZone
+
+    configure_shop(shop, currency="KWD")
+    zone = ShippingZone(settings=shop, name="Gulf", countries="KW")
+    rate = ShippingRate(zone=zone, name="Courier", amount=Decimal("1.005"), min_days=5, max_days=2)
+    with pytest.raises(ValidationError) as exc:
+        rate.full_clean(exclude=["zone"])
+    assert exc.value.message_dict == {
+        "amount": ["KWD amounts must be multiples of 0.010."],
+        "max_days": ["The longest delivery time cannot be shorter than the shortest."],
+    }
 
 
 def test_changing_currency_names_products_it_cannot_price(shop, make_product):
@@ -84,9 +100,25 @@ def test_changing_currency_names_products_it_cannot_price(shop, make_product):
 
 def test_pricing_options_are_integers_in_the_smallest_unit(shop):
     configure_shop(
-        shop, currency="KWD", shipping_fee=Decimal("1.250"), free_shipping_threshold=Decimal("20")
+        shop,
+        currency="KWD",
+        zones=[
+            ("Gulf", "KW, BH", [("Courier", "1.250", "20", 1, 2), ("Express", "3.000", None)]),
+            ("World", "", [("Post", "4.500", None, 5, 10)]),
+        ],
     )
-    options = shop.pricing_options()
-    assert options.shipping_fee == 1250
-    assert options.free_shipping_over == 20000
-    assert options.currency.code == "KWD"
+    quote = shop.shipping_quote("BH", None)
+    assert (quote.name, quote.amount, quote.free_over, quote.label) == (
+        "Courier",
+        1250,
+        20000,
+        "Courier (1–2 days)",
+    )
+    express = shop.shipping_quotes("KW")[1]
+    assert shop.shipping_quote("KW", express.rate_id) == express
+    assert shop.shipping_quote("FR", None).name == "Post"  # the world zone
+    assert shop.shipping_quote("XX", None).country == "KW"  # unknown: the first country
+    options = shop.pricing_options(quote)
+    assert options.shipping == quote and options.currency.code == "KWD"
+    assert options.totals([(10000, 1)]).shipping == 1250
+    assert options.totals([(20000, 1)]).shipping == 0  # free from 20.000

@@ -29,8 +29,14 @@ EXPECTED = {
     (OrderStatus.PENDING, OrderEvent.SUPERSEDE): OrderStatus.CANCELLED,
     (OrderStatus.PENDING, OrderEvent.EXPIRE): OrderStatus.EXPIRED,
     (OrderStatus.PENDING, OrderEvent.FAIL): OrderStatus.FAILED,
-    (OrderStatus.PAID, OrderEvent.REFUND_PART): OrderStatus.PAID,
+    (OrderStatus.PAID, OrderEvent.SHIP): OrderStatus.SHIPPED,
+    (OrderStatus.PARTIALLY_REFUNDED, OrderEvent.SHIP): OrderStatus.SHIPPED,
+    (OrderStatus.PAID, OrderEvent.REFUND_PART): OrderStatus.PARTIALLY_REFUNDED,
+    (OrderStatus.PARTIALLY_REFUNDED, OrderEvent.REFUND_PART): OrderStatus.PARTIALLY_REFUNDED,
+    (OrderStatus.SHIPPED, OrderEvent.REFUND_PART): OrderStatus.SHIPPED,
     (OrderStatus.PAID, OrderEvent.REFUND_ALL): OrderStatus.REFUNDED,
+    (OrderStatus.PARTIALLY_REFUNDED, OrderEvent.REFUND_ALL): OrderStatus.REFUNDED,
+    (OrderStatus.SHIPPED, OrderEvent.REFUND_ALL): OrderStatus.REFUNDED,
 }
 
 
@@ -88,6 +94,7 @@ def test_every_status_has_a_stage_and_is_reachable_from_pending():
         (OrderEvent.SUPERSEDE, signals.order_cancelled, "superseded"),
         (OrderEvent.EXPIRE, signals.order_expired, "expired"),
         (OrderEvent.FAIL, signals.order_failed, "failed"),
+        (OrderEvent.SHIP, signals.order_shipped, "shipped"),
         (OrderEvent.REFUND_PART, signals.order_refunded, "partially_refunded"),
         (OrderEvent.REFUND_ALL, signals.order_refunded, "refunded"),
     ],
@@ -98,4 +105,9 @@ def test_each_event_sends_its_own_signal_and_log_action(event, signal, action):
 
 
 def test_paid_statuses():
-    assert set(PAID_STATUSES) == {OrderStatus.PAID, OrderStatus.REFUNDED}
+    assert set(PAID_STATUSES) == {
+        OrderStatus.PAID,
+        OrderStatus.SHIPPED,
+        OrderStatus.PARTIALLY_REFUNDED,
+        OrderStatus.REFUNDED,
+    }

@@ -67,22 +67,22 @@ def test_currency_table_knows_exponents_steps_and_minimums():
     [
         # USD: 2 × 7.77 + 1 × 12.50 = 28.04
         (USD, [(777, 2), (1250, 1)], TaxMode.NONE, "0", 499, None, (2804, 0, 499, 3303)),
-        # 8.25% of 28.04 = 2.3133 → 2.31
-        (USD, [(777, 2), (1250, 1)], TaxMode.ADDED, "8.25", 499, None, (2804, 231, 499, 3534)),
-        # included 20%: 28.04 × 20/120 = 4.6733 → 4.67, total unchanged by tax
-        (USD, [(777, 2), (1250, 1)], TaxMode.INCLUDED, "20", 499, None, (2804, 467, 499, 3303)),
-        # free shipping at 25.00: subtotal 28.04 reaches it
+        # Shipping is taxed as the goods are: 8.25% of (28.04 + 4.99) = 2.7249 → 2.72
+        (USD, [(777, 2), (1250, 1)], TaxMode.ADDED, "8.25", 499, None, (2804, 272, 499, 3575)),
+        # included 20%: 33.03 × 20/120 = 5.505 → 5.51, total unchanged by tax
+        (USD, [(777, 2), (1250, 1)], TaxMode.INCLUDED, "20", 499, None, (2804, 551, 499, 3303)),
+        # free shipping at 25.00: subtotal 28.04 reaches it; 8.25% of 28.04 → 2.31
         (USD, [(777, 2), (1250, 1)], TaxMode.ADDED, "8.25", 499, 2500, (2804, 231, 0, 3035)),
         # half-up: 10% of 0.05 = 0.005 → 0.01
         (USD, [(5, 1)], TaxMode.ADDED, "10", 0, None, (5, 1, 0, 6)),
-        # JPY: ¥500 × 3 = ¥1500, 10% = ¥150, shipping ¥800
-        (JPY, [(500, 3)], TaxMode.ADDED, "10", 800, None, (1500, 150, 800, 2450)),
-        # JPY included 8%: 1500 × 8/108 = 111.1 → 111
+        # JPY: ¥500 × 3 = ¥1500, shipping ¥800, 10% of ¥2300 = ¥230
+        (JPY, [(500, 3)], TaxMode.ADDED, "10", 800, None, (1500, 230, 800, 2530)),
+        # JPY included 8%, shipping free: 1500 × 8/108 = 111.1 → 111
         (JPY, [(500, 3)], TaxMode.INCLUDED, "8", 800, 1500, (1500, 111, 0, 1500)),
-        # KWD: 1.230 × 2 + 0.500 = 2.960; 5% = 0.148 → 0.150 (step 10)
-        (KWD, [(1230, 2), (500, 1)], TaxMode.ADDED, "5", 1000, None, (2960, 150, 1000, 4110)),
-        # KWD included 15%: 2.960 × 15/115 = 0.38609 → 0.390
-        (KWD, [(1230, 2), (500, 1)], TaxMode.INCLUDED, "15", 1000, None, (2960, 390, 1000, 3960)),
+        # KWD: 2.960 + 1.000 shipping; 5% = 0.198 → 0.200 (step 10)
+        (KWD, [(1230, 2), (500, 1)], TaxMode.ADDED, "5", 1000, None, (2960, 200, 1000, 4160)),
+        # KWD included 15%: 3.960 × 15/115 = 0.51652 → 0.520
+        (KWD, [(1230, 2), (500, 1)], TaxMode.INCLUDED, "15", 1000, None, (2960, 520, 1000, 3960)),
         # Stripe Tax: nothing computed here, shown as "calculated at payment"
         (USD, [(1000, 1)], TaxMode.STRIPE, "0", 0, None, (1000, 0, 0, 1000)),
         # empty cart: no shipping
@@ -151,15 +151,15 @@ def test_parts_always_add_up_and_never_go_negative(cart, mode, rate):
     added_tax = t.tax if mode is TaxMode.ADDED else 0
     assert t.total == t.subtotal + added_tax + t.shipping
     assert min(t.subtotal, t.tax, t.shipping, t.total) >= 0
-    assert t.tax <= t.subtotal or mode is TaxMode.ADDED
+    assert t.tax <= t.subtotal + t.shipping or mode is TaxMode.ADDED
     for amount in (t.subtotal, t.tax, t.shipping, t.total):
         assert isinstance(amount, int)
         assert amount % currency.step == 0  # KWD ends in 0, ISK in 00
     if not lines:
         assert t.total == 0
     if mode is TaxMode.INCLUDED:
-        # the included tax is the rounded share rate/(100+rate) of the subtotal
-        exact = Decimal(t.subtotal) * rate / (100 + rate)
+        # the included tax is the rounded share rate/(100+rate) of items and shipping
+        exact = Decimal(t.subtotal + t.shipping) * rate / (100 + rate)
         assert abs(Decimal(t.tax) - exact) <= Decimal(currency.step) / 2
 
 

@@ -307,7 +307,11 @@ def test_refund_events_mark_partial_then_full_refunds(checkout, stripe_stand_in)
     get_gateway().create_refund(order.stripe_payment_intent_id, 500, idempotency_key="r1")
     post_event(stripe_stand_in.events_of_type("charge.refunded")[-1])
     order.refresh_from_db()
-    assert (order.status, order.refunded_amount, order.partially_refunded) == ("paid", 500, True)
+    assert (order.status, order.refunded_amount, order.partially_refunded) == (
+        "partially_refunded",
+        500,
+        True,
+    )
     get_gateway().create_refund(order.stripe_payment_intent_id, None, idempotency_key="r2")
     last = stripe_stand_in.events_of_type("charge.refunded")[-1]
     post_event(last)

@@ -111,6 +111,11 @@ class PricedCart:
     def can_checkout(self) -> bool:
         return bool(self.lines) and not self.problems
 
+    @property
+    def shipping(self) -> pricing.ShippingQuote | None:
+        """The shipping rate this cart is priced with; ``None`` when nothing ships."""
+        return self.options.shipping
+
     def as_dict(self) -> dict[str, Any]:
         cur = self.currency
 
@@ -137,6 +142,16 @@ class PricedCart:
             "tax_mode": self.totals.tax_mode.value,
             "tax_label": self.options.tax_label,
             "shipping": money(self.totals.shipping),
+            "shipping_rate": (
+                {
+                    "id": self.shipping.rate_id,
+                    "name": self.shipping.name,
+                    "country": self.shipping.country,
+                    "delivery": self.shipping.delivery,
+                }
+                if self.shipping
+                else None
+            ),
             "total": money(self.totals.total),
             "can_checkout": self.can_checkout,
             "problems": self.problems,
@@ -236,6 +251,7 @@ class Cart:
         self.session = request.session
         raw = self.session.get(app_settings.CART_SESSION_KEY)
         self._lines: dict[str, dict[str, int]] = self._load(raw)
+        self._shipping = self._load_shipping(raw)
         self._priced: PricedCart | None = None
         self._unsaved_repairs = False
 
@@ -262,8 +278,23 @@ class Cart:
                 lines[key] = {"q": int(value["q"]), "pv": int(value.get("pv", 0))}
         return lines
 
+    @staticmethod
+    def _load_shipping(raw: Any) -> dict[str, Any]:
+        """The shopper's choice of country and rate: a code and an id, nothing else."""
+        stored = raw.get("shipping") if isinstance(raw, Mapping) else None
+        if not isinstance(stored, Mapping):
+            return {}
+        country, rate = stored.get("country"), stored.get("rate")
+        return {
+            "country": country if isinstance(country, str) and len(country) == 2 else None,
+            "rate": rate if isinstance(rate, int) and not isinstance(rate, bool) else None,
+        }
+
     def _save(self) -> None:
-        self.session[app_settings.CART_SESSION_KEY] = {"lines": self._lines}
+        data: dict[str, Any] = {"lines": self._lines}
+        if self._shipping:
+            data["shipping"] = self._shipping
+        self.session[app_settings.CART_SESSION_KEY] = data
         self.session.modified = True
         self._priced = None
         self._unsaved_repairs = False
@@ -278,7 +309,25 @@ class Cart:
 
     # Changing --------------------------------------------------------------
     def options(self) -> pricing.PricingOptions:
-        return ShopSettings.for_request(self.request).pricing_options()
+        """The site's pricing rules with the shipping rate this shopper chose (or the
+        first one)."""
+        settings = ShopSettings.for_request(self.request)
+        quote = settings.shipping_quote(self._shipping.get("country"), self._shipping.get("rate"))
+        return settings.pricing_options(shipping=quote)
+
+    def choose_shipping(self, country: Any, rate: Any) -> pricing.ShippingQuote | None:
+        """Keep the shopper's country and rate (ids only; anything unknown falls back
+        to the first rate of the zone). Returns the rate now in use."""
+        settings = ShopSettings.for_request(self.request)
+        country = str(country or "").strip().upper()[:2] or None
+        try:
+            rate_id = int(rate) if rate not in (None, "") else None
+        except (TypeError, ValueError):
+            rate_id = None
+        quote = settings.shipping_quote(country, rate_id)
+        self._shipping = {"country": quote.country, "rate": quote.rate_id} if quote else {}
+        self._save()
+        return quote
 
     def held_by_shopper(self) -> dict[int, int]:
         """Units of each product this browser's pending checkout has reserved."""

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from . import fulfilment, pending
 from .cart import PENDING_ORDER_SESSION_KEY, Cart, PricedCart
-from .models import Order
+from .models import Order, ShopSettings
 from .observability import Timer, payment_record, tag
 from .order_states import is_paid
 from .pending import CheckoutError
@@ -75,7 +75,6 @@ def start_checkout(
     name: str,
     success_url: str,
     cancel_url: str,
-    countries: list[str],
 ) -> CheckoutStarted:
     """Save the order as pending, then create its Checkout Session.
 
@@ -93,7 +92,8 @@ def start_checkout(
     if order.stripe_session_id and order.stripe_checkout_url:
         return CheckoutStarted(order, order.stripe_checkout_url)
     urls = ReturnUrls.for_order(request, order, result_url=success_url, checkout_url=cancel_url)
-    params = session_params(request, order, priced, urls, countries=countries)
+    settings = ShopSettings.for_request(request)
+    params = session_params(request, order, priced, urls, settings=settings)
     timer = Timer()
     session = _create_session(order, params)
     Order.objects.filter(pk=order.pk).update(

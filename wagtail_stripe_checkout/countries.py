@@ -1,7 +1,14 @@
-"""Country codes Stripe Checkout accepts for shipping_address_collection.
+"""Country codes Stripe Checkout accepts for shipping_address_collection, and
+their names in the shopper's language.
 
-Generated from the installed Stripe SDK's SessionCreateParams (stripe 16.x).
+The codes are generated from the installed Stripe SDK's SessionCreateParams
+(stripe 16.x).
 """
+
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from django.utils import translation
 
 SHIPPING_COUNTRIES = frozenset(
     """
@@ -19,3 +26,17 @@ SHIPPING_COUNTRIES = frozenset(
     US UY UZ VA VC VE VG VN VU WF WS XK YE YT ZA ZM ZW ZZ
     """.split()
 )
+
+
+def country_name(code: str) -> str:
+    """The country's name in the active language (Unicode CLDR data through Babel)."""
+    locale = _locale(translation.get_language() or "en")
+    return str(locale.territories.get(code.upper(), code.upper()))
+
+
+@cache
+def _locale(language: str) -> Locale:
+    try:
+        return Locale.parse(translation.to_locale(language))
+    except (ValueError, UnknownLocaleError):
+        return Locale.parse("en")

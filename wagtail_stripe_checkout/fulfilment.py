@@ -26,8 +26,9 @@ from wagtail.log_actions import log
 
 from . import emails, stock
 from .models import Order
-from .order_states import OrderEvent, Transition, next_transition
-from .services import CheckoutSession, Refund, get_gateway
+from .order_states import PAID_STATUSES, OrderEvent, Transition, next_transition
+from .services import CheckoutSession, Refund, StripeServiceError, get_gateway
+from .services.objects import Collected
 
 logger = logging.getLogger("wagtail_stripe_checkout.fulfilment")
 
@@ -155,15 +156,17 @@ _STOCK_EFFECTS: dict[OrderEvent, Callable[[Order], None]] = {
 
 
 def amounts_match(order: Order, session: CheckoutSession) -> bool:
+    """Stripe charged exactly our total, less the discount it reports (promotion
+    codes) and, under Stripe Tax, plus the tax it reports (unless the prices
+    included it). Anything else is refused."""
     if (session.currency or "").upper() != order.currency or session.amount_total is None:
         return False
-    # A promotion code (WAGTAIL_STRIPE_CHECKOUT_ALLOW_PROMOTION_CODES) lowers
-    # what Stripe charges by exactly the discount it reports.
-    charged_before_discount = session.amount_total + max(session.amount_discount, 0)
+    if session.amount_discount < 0 or session.amount_tax < 0:
+        return False
+    expected = order.total - session.amount_discount
     if order.tax_at_payment:
-        # Stripe Tax adds its tax on top of our total.
-        return charged_before_discount >= order.total
-    return charged_before_discount == order.total
+        return session.amount_total in (expected, expected + session.amount_tax)
+    return session.amount_total == expected
 
 
 def _check_amounts(session: CheckoutSession, order: Order) -> Result | None:
@@ -184,13 +187,47 @@ def _check_amounts(session: CheckoutSession, order: Order) -> Result | None:
 
 
 def _paid_changes(session: CheckoutSession, order: Order) -> Changes:
+    """What Stripe charged and collected, recorded once, as the order becomes paid."""
+    got = session.collected or Collected()
     return Changes(
         fields={
             "paid_at": timezone.now(),
             "stripe_payment_intent_id": session.payment_intent_id or "",
+            "charged_subtotal": session.amount_subtotal,
+            "charged_discount": session.amount_discount,
+            "charged_tax": session.amount_tax,
+            "charged_shipping": session.amount_shipping,
+            "charged_total": session.amount_total,
+            "promotion_code": (got.promotion_code or got.promotion_code_id)[:100],
+            "presentment_currency": got.presentment_currency[:3],
+            "presentment_amount": got.presentment_amount,
+            "customer_name": got.name[:200],
+            "customer_phone": got.phone[:40],
+            "billing_address": got.billing_address,
+            "shipping_name": got.shipping_name[:200],
+            "shipping_address": got.shipping_address,
+            "tax_ids": got.tax_ids,
+            "custom_fields": got.custom_fields,
+            "invoice_id": got.invoice_id[:255],
+            "invoice_url": got.invoice_url[:2000],
         },
-        log_data={"amount": order.total},
+        log_data={"amount": session.amount_total, "currency": order.currency},
     )
+
+
+def _with_details(session: CheckoutSession) -> CheckoutSession:
+    """The session with what an event leaves out (the promotion code's text, the
+    invoice's link): one more request, only when an option needs it."""
+    try:
+        return get_gateway().retrieve_checkout_session(
+            session.id, expand=tuple(session.needs_expansion)
+        )
+    except StripeServiceError as exc:  # the ids are kept; the payment counts
+        logger.warning(
+            "fulfil_details_unavailable",
+            extra={"stripe_session": session.id, "stripe": exc.log_details},
+        )
+        return session
 
 
 def fulfil(session_id: str, *, session: CheckoutSession | None = None) -> Change:
@@ -203,6 +240,9 @@ def fulfil(session_id: str, *, session: CheckoutSession | None = None) -> Change
         session = get_gateway().retrieve_checkout_session(session_id)
     if not session.is_paid:
         return Change(Result.NOT_PAID)
+    paid = Order.objects.filter(stripe_session_id=session_id, status__in=PAID_STATUSES)
+    if session.needs_expansion and not paid.exists():  # never for an order already paid
+        session = _with_details(session)
     change = transition(
         {"stripe_session_id": session_id},
         OrderEvent.PAY,
@@ -283,7 +323,7 @@ def record_refund(payment_intent_id: str, amount_refunded: int, currency: str) -
         return Change(Result.UNKNOWN_ORDER)
 
     def event(order: Order) -> OrderEvent:
-        full = amount_refunded >= order.total
+        full = amount_refunded >= order.charged_amount
         return OrderEvent.REFUND_ALL if full else OrderEvent.REFUND_PART
 
     def check(order: Order) -> Result | None:
@@ -296,7 +336,7 @@ def record_refund(payment_intent_id: str, amount_refunded: int, currency: str) -
         return Changes(
             fields={"refunded_amount": amount_refunded},
             log_data={"amount": added, "refunded_total": amount_refunded},
-            signal_kwargs={"amount": added, "full": amount_refunded >= order.total},
+            signal_kwargs={"amount": added, "full": amount_refunded >= order.charged_amount},
         )
 
     return transition(

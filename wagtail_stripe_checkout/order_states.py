@@ -4,8 +4,10 @@ Pure rules, no database: :mod:`.fulfilment` applies them with the row locked.
 Adding a status is a line in :class:`OrderStatus` and its lines in
 :data:`TRANSITIONS` (and its tests in ``tests/test_order_states.py``).
 
-    pending ──pay──> paid ──refund_all──> refunded
-       │              ▲  └─refund_part─┘ (stays paid)
+    pending ──pay──> paid ──ship──> shipped ──refund_all──> refunded
+       │              ▲  │                  (refund_part: stays shipped)
+       │              │  └─refund_part──> partially refunded ──ship──> shipped
+       │              │                          └──refund_all──> refunded
        ├──cancel, supersede──> cancelled ─┐
        ├──expire──> expired  ──┼──pay──┘  (money taken wins)
        └──fail────> failed   ──┘
@@ -26,6 +28,8 @@ from . import signals
 class OrderStatus(TextChoices):
     PENDING = "pending", _("Awaiting payment")
     PAID = "paid", _("Paid")
+    SHIPPED = "shipped", _("Shipped")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
     FAILED = "failed", _("Payment failed")
     EXPIRED = "expired", _("Expired")
     CANCELLED = "cancelled", _("Cancelled")
@@ -40,6 +44,7 @@ class OrderEvent(str, enum.Enum):
     SUPERSEDE = "supersede"  # the same browser started another checkout
     EXPIRE = "expire"  # the Checkout Session expired unpaid
     FAIL = "fail"  # a delayed payment failed, or Stripe refused to start it
+    SHIP = "ship"  # staff sent the goods
     REFUND_PART = "refund_part"  # Stripe refunded part of what was charged
     REFUND_ALL = "refund_all"  # Stripe has now refunded everything charged
 
@@ -66,8 +71,24 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.PENDING, E.SUPERSEDE, S.CANCELLED, "superseded", signals.order_cancelled),
     Transition(S.PENDING, E.EXPIRE, S.EXPIRED, "expired", signals.order_expired),
     Transition(S.PENDING, E.FAIL, S.FAILED, "failed", signals.order_failed),
-    Transition(S.PAID, E.REFUND_PART, S.PAID, "partially_refunded", signals.order_refunded),
+    Transition(S.PAID, E.SHIP, S.SHIPPED, "shipped", signals.order_shipped),
+    # Part refunded (an item out of stock), then the rest shipped.
+    Transition(S.PARTIALLY_REFUNDED, E.SHIP, S.SHIPPED, "shipped", signals.order_shipped),
+    Transition(
+        S.PAID, E.REFUND_PART, S.PARTIALLY_REFUNDED, "partially_refunded", signals.order_refunded
+    ),
+    Transition(
+        S.PARTIALLY_REFUNDED,
+        E.REFUND_PART,
+        S.PARTIALLY_REFUNDED,
+        "partially_refunded",
+        signals.order_refunded,
+    ),
+    # A shipped order stays shipped when part of it is refunded (a return).
+    Transition(S.SHIPPED, E.REFUND_PART, S.SHIPPED, "partially_refunded", signals.order_refunded),
     Transition(S.PAID, E.REFUND_ALL, S.REFUNDED, "refunded", signals.order_refunded),
+    Transition(S.PARTIALLY_REFUNDED, E.REFUND_ALL, S.REFUNDED, "refunded", signals.order_refunded),
+    Transition(S.SHIPPED, E.REFUND_ALL, S.REFUNDED, "refunded", signals.order_refunded),
 )
 
 # How far along an order is; no transition lowers it.
@@ -77,7 +98,9 @@ STAGE: dict[OrderStatus, int] = {
     S.EXPIRED: 1,
     S.FAILED: 1,
     S.PAID: 2,
-    S.REFUNDED: 3,
+    S.SHIPPED: 3,
+    S.PARTIALLY_REFUNDED: 3,
+    S.REFUNDED: 4,
 }
 
 _BY_KEY = {(t.source, t.event): t for t in TRANSITIONS}

@@ -23,6 +23,7 @@ override: ``get_form``, ``process_form_submission``, ``process_cancel`` and
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -36,16 +37,22 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
 
-from . import checkout, ratelimits
-from .cart import Cart
+from . import checkout, pricing, ratelimits
+from .cart import Cart, PricedCart
 from .checkout import CheckoutError, ReturnResult
 from .conf import app_settings
+from .countries import country_name
 from .models import ShopSettings
 
 logger = logging.getLogger("wagtail_stripe_checkout.pages")
 
 
 class CheckoutForm(forms.Form):
+    """Email and name, and where and how to ship when the shop ships.
+
+    Only a country code and a rate id come from the browser; the rates, their
+    prices and the totals come from the shop settings."""
+
     email = forms.EmailField(
         label=_("Email"),
         max_length=254,
@@ -58,6 +65,69 @@ class CheckoutForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
+    country = forms.ChoiceField(
+        label=_("Ship to"),
+        required=False,  # left out: the choice the page showed stands
+        widget=forms.Select(attrs={"autocomplete": "shipping country", "data-wsc-shipping": ""}),
+    )
+    shipping_rate = forms.TypedChoiceField(
+        label=_("Delivery"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.RadioSelect(attrs={"data-wsc-shipping": ""}),
+    )
+
+    def __init__(self, *args: Any, shipping: ShippingChoices | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if shipping is None:  # nothing ships: no country, no rate
+            del self.fields["country"], self.fields["shipping_rate"]
+            return
+        country, rate = self.fields["country"], self.fields["shipping_rate"]
+        assert isinstance(country, forms.ChoiceField) and isinstance(rate, forms.ChoiceField)
+        country.choices, country.initial = shipping.country_choices, shipping.chosen.country
+        rate.choices, rate.initial = shipping.rate_choices, shipping.chosen.rate_id
+
+
+@dataclass(frozen=True)
+class ShippingChoices:
+    """What the checkout form offers: the countries, the chosen country's rates."""
+
+    chosen: pricing.ShippingQuote
+    country_choices: list[tuple[str, str]]
+    rate_choices: list[tuple[int, str]]
+
+    @classmethod
+    def for_cart(cls, request: HttpRequest, priced: PricedCart) -> ShippingChoices | None:
+        chosen = priced.shipping
+        if chosen is None:
+            return None
+        settings = ShopSettings.for_request(request)
+        countries = sorted(
+            ((code, country_name(code)) for code in settings.shipping_countries()),
+            key=lambda choice: choice[1],
+        )
+        currency = priced.currency
+        rates = [
+            (quote.rate_id, _rate_label(quote, currency, priced.totals.subtotal))
+            for quote in settings.shipping_quotes(chosen.country)
+        ]
+        return cls(chosen, countries, rates)
+
+    @property
+    def key(self) -> str:
+        """What the page showed, to tell whether the shopper changed it since."""
+        return f"{self.chosen.country}:{self.chosen.rate_id}"
+
+
+def _rate_label(quote: pricing.ShippingQuote, currency: pricing.Currency, subtotal: int) -> str:
+    free = quote.free_over is not None and subtotal >= quote.free_over
+    price = (
+        gettext("free")
+        if free or not quote.amount
+        else pricing.format_amount(quote.amount, currency)
+    )
+    return f"{quote.label}: {price}"
 
 
 class CheckoutPageMixin(models.Model):
@@ -82,6 +152,8 @@ class CheckoutPageMixin(models.Model):
         return None
 
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST" and request.POST.get("update_shipping"):
+            return self.process_shipping_choice(request)
         if request.method == "POST":
             form = self.get_form(request)
             if not form.is_valid():
@@ -92,11 +164,38 @@ class CheckoutPageMixin(models.Model):
         return self.render_form(request, self.get_form(request))
 
     # Hooks ------------------------------------------------------------------
-    def get_form(self, request: HttpRequest) -> forms.Form:
-        return self.form_class(request.POST if request.method == "POST" else None)
+    def get_form(self, request: HttpRequest, *, bound: bool = True) -> forms.Form:
+        """The form, bound to the POST data; its shipping choices from the cart."""
+        shipping = ShippingChoices.for_cart(request, Cart.for_request(request).price())
+        data = request.POST if request.method == "POST" and bound else None
+        initial = {k: request.POST.get(k, "") for k in ("email", "name")} if not bound else None
+        return self.form_class(data, initial=initial, shipping=shipping)
+
+    def process_shipping_choice(self, request: HttpRequest) -> HttpResponse:
+        """ "Update shipping": keep the country and rate, show the new totals, keep
+        what was typed. Nothing goes to Stripe."""
+        Cart.for_request(request).choose_shipping(
+            request.POST.get("country"), request.POST.get("shipping_rate")
+        )
+        return self.render_form(request, self.get_form(request, bound=False))
+
+    def _shipping_changed(self, request: HttpRequest, form: forms.Form) -> bool:
+        """The shopper picked another country or rate than the page showed totals for."""
+        country = form.cleaned_data.get("country")
+        rate = form.cleaned_data.get("shipping_rate")
+        if "country" not in form.fields or (not country and rate is None):
+            return False
+        quote = Cart.for_request(request).choose_shipping(country, rate)
+        shown = request.POST.get("shown_shipping", "")
+        return quote is not None and shown != f"{quote.country}:{quote.rate_id}"
 
     def process_form_submission(self, request: HttpRequest, form: forms.Form) -> HttpResponse:
         """Save the pending order, create its Checkout Session and send the shopper there."""
+        if self._shipping_changed(request, form):
+            notice = gettext("Delivery changed. Please check the total and press the button again.")
+            return self.render_form(
+                request, self.get_form(request, bound=False), checkout_error=notice
+            )
         if ratelimits.limited(request, "checkout"):
             error = gettext(
                 "You pressed the button many times in a short while. Please wait a minute "
@@ -117,7 +216,6 @@ class CheckoutPageMixin(models.Model):
                 name=form.cleaned_data["name"],
                 success_url=result_page.get_url(request),
                 cancel_url=self.get_url(request),  # type: ignore[attr-defined]
-                countries=ShopSettings.for_request(request).countries,
             )
         except CheckoutError as exc:
             return self.render_form(request, form, status=exc.status, checkout_error=exc.message)
@@ -135,9 +233,12 @@ class CheckoutPageMixin(models.Model):
         if not kwargs.get("checkout_error"):  # a checkout error already lists what changed
             for notice in priced.notices:
                 messages.warning(request, notice)
+        form = kwargs.get("form") or self.get_form(request)
+        shipping = ShippingChoices.for_cart(request, priced)
         context.update(
             cart=priced,
-            form=kwargs.get("form") or self.get_form(request),
+            form=form,
+            shown_shipping=shipping.key if shipping else "",
             stripe_test_mode=app_settings.is_test_mode,
             base_template=app_settings.BASE_TEMPLATE,
             checkout_error=kwargs.get("checkout_error"),

@@ -66,6 +66,7 @@ def fingerprint(request: HttpRequest, priced: PricedCart, email: str, name: str)
         "lines": [(line.product.pk, line.quantity, line.unit_amount) for line in priced.lines],
         "currency": priced.currency.code,
         "totals": [totals.subtotal, totals.tax, totals.shipping, totals.total],
+        "shipping": [priced.shipping.country, priced.shipping.rate_id] if priced.shipping else [],
         "email": email.lower(),
         "name": name,
     }
@@ -155,6 +156,8 @@ def _replace(
         tax_label=totals.tax_label,
         shipping=totals.shipping,
         total=totals.total,
+        shipping_country=priced.shipping.country if priced.shipping else "",
+        shipping_rate_name=totals.shipping_label[:150],
         checkout_key=key,
         browser_key=browser,
         client_key=client_key(request),

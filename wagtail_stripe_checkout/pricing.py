@@ -18,11 +18,12 @@ Rules (documented in ``docs/pricing.md``):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
 
 from django.utils.formats import number_format
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 # Stripe: "amount ... supports up to eight digits".
@@ -207,6 +208,9 @@ class Totals:
     total: int
     tax_mode: TaxMode
     tax_label: str = ""
+    discount: int = 0  # what Stripe took off (promotion codes); 0 until paid
+    final: bool = False  # what Stripe charged, tax included, rather than our estimate
+    shipping_label: str = ""  # the rate, e.g. "Standard (3-5 days)"
 
     @property
     def tax_included(self) -> bool:
@@ -214,7 +218,35 @@ class Totals:
 
     @property
     def tax_at_payment(self) -> bool:
-        return self.tax_mode is TaxMode.STRIPE
+        """The tax is not known yet: Stripe Tax computes it on the payment page."""
+        return self.tax_mode is TaxMode.STRIPE and not self.final
+
+
+@dataclass(frozen=True)
+class ShippingQuote:
+    """One shipping rate for one country, in smallest units."""
+
+    rate_id: int
+    name: str
+    country: str
+    amount: int
+    free_over: int | None = None  # free when the items reach this
+    min_days: int | None = None
+    max_days: int | None = None
+
+    @property
+    def delivery(self) -> str:
+        """``"3–5 days"``, ``"1 day"``, or empty when no estimate was given."""
+        if self.min_days and self.max_days and self.min_days != self.max_days:
+            return gettext("%(min)s–%(max)s days") % {"min": self.min_days, "max": self.max_days}
+        days = self.max_days or self.min_days
+        if not days:
+            return ""
+        return ngettext("%(n)s day", "%(n)s days", days) % {"n": days}
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.delivery})" if self.delivery else self.name
 
 
 def line_total(unit_amount: int, quantity: int) -> int:
@@ -260,11 +292,14 @@ def compute_totals(
     shipping_fee: int = 0,
     free_shipping_over: int | None = None,
 ) -> Totals:
-    """Subtotal, tax, shipping and total for ``(unit_amount, quantity)`` lines."""
+    """Subtotal, tax, shipping and total for ``(unit_amount, quantity)`` lines.
+
+    Shipping is taxed as the goods are: added on top, or included in its price.
+    """
     amounts = [line_total(unit, qty) for unit, qty in lines]
     subtotal = sum(amounts)
-    tax = compute_tax(subtotal, tax_mode, tax_rate, currency)
     shipping = compute_shipping(subtotal, bool(amounts), shipping_fee, free_shipping_over)
+    tax = compute_tax(subtotal + shipping, tax_mode, tax_rate, currency)
     total = subtotal + shipping + (tax if tax_mode is TaxMode.ADDED else 0)
     return Totals(
         currency=currency,
@@ -285,19 +320,23 @@ class PricingOptions:
     tax_mode: TaxMode
     tax_rate: Decimal
     tax_label: str
-    shipping_fee: int
-    free_shipping_over: int | None
+    shipping: ShippingQuote | None = None  # None: nothing is shipped
+    stripe_tax_behavior: str = "exclusive"  # with Stripe Tax: prices exclude or include it
 
     def totals(self, lines: list[tuple[int, int]]) -> Totals:
-        return compute_totals(
+        shipping = self.shipping
+        totals = compute_totals(
             lines,
             self.currency,
             tax_mode=self.tax_mode,
             tax_rate=self.tax_rate,
             tax_label=self.tax_label,
-            shipping_fee=self.shipping_fee,
-            free_shipping_over=self.free_shipping_over,
+            shipping_fee=shipping.amount if shipping else 0,
+            free_shipping_over=shipping.free_over if shipping else None,
         )
+        if shipping is None:
+            return totals
+        return replace(totals, shipping_label=shipping.label)
 
 
 def charge_problems(total: int, currency: Currency) -> list[str]:

@@ -23,7 +23,7 @@ from wagtail.images.models import SourceImageIOError
 from . import pricing
 from .cart import CartLine, PricedCart
 from .conf import app_settings
-from .models import Order
+from .models import Order, ShopSettings
 
 
 @dataclass(frozen=True)
@@ -70,33 +70,52 @@ def _public_image_url(request: HttpRequest, line: CartLine) -> str | None:
     return url
 
 
-def _price_data(code: str, amount: int, name: str, images: list[str] | None = None) -> dict:
+# Stripe's tax code for shipping (Stripe Tax: "Shipping", txcd_92010001).
+SHIPPING_TAX_CODE = "txcd_92010001"
+
+
+def _price_data(
+    priced: PricedCart,
+    amount: int,
+    name: str,
+    *,
+    product: Any = None,
+    images: list[str] | None = None,
+) -> dict[str, Any]:
     product_data: dict[str, Any] = {"name": name[:250]}
     if images:
         product_data["images"] = images
-    return {"currency": code, "unit_amount": amount, "product_data": product_data}
+    data: dict[str, Any] = {
+        "currency": priced.currency.code.lower(),
+        "unit_amount": amount,
+        "product_data": product_data,
+    }
+    if priced.totals.tax_mode is pricing.TaxMode.STRIPE:
+        data["tax_behavior"] = priced.options.stripe_tax_behavior
+        if product is not None and product.tax_code:
+            product_data["tax_code"] = product.tax_code
+    return data
 
 
 def line_items(request: HttpRequest, priced: PricedCart) -> list[dict[str, Any]]:
     """One item per cart line, and one for tax when the shop adds it on top, so
     that Stripe's total equals ours to the smallest unit."""
-    code = priced.currency.code.lower()
     items = []
     for line in priced.lines:
         image = _public_image_url(request, line)
-        items.append(
-            {
-                "quantity": line.quantity,
-                "price_data": _price_data(
-                    code, line.unit_amount, line.product.name, [image] if image else None
-                ),
-            }
+        price = _price_data(
+            priced,
+            line.unit_amount,
+            line.product.name,
+            product=line.product,
+            images=[image] if image else None,
         )
+        items.append({"quantity": line.quantity, "price_data": price})
     totals = priced.totals
     if totals.tax_mode is pricing.TaxMode.ADDED and totals.tax:
         rate = f"{priced.options.tax_rate.normalize():f}"
         label = f"{priced.options.tax_label} ({rate}%)"
-        items.append({"quantity": 1, "price_data": _price_data(code, totals.tax, label)})
+        items.append({"quantity": 1, "price_data": _price_data(priced, totals.tax, label)})
     return items
 
 
@@ -109,16 +128,92 @@ def _expires_at(order: Order) -> int:
     )
 
 
-def _shipping(priced: PricedCart, countries: list[str]) -> dict[str, Any]:
+def shipping_params(priced: PricedCart) -> dict[str, Any]:
+    """The one rate the shopper chose, and that country for the address."""
+    quote = priced.shipping
+    if quote is None or not priced.lines:
+        return {}
+    rate: dict[str, Any] = {
+        "type": "fixed_amount",
+        "display_name": quote.name[:100],
+        "fixed_amount": {
+            "amount": priced.totals.shipping,
+            "currency": priced.currency.code.lower(),
+        },
+    }
+    if quote.min_days or quote.max_days:
+        low, high = quote.min_days or quote.max_days, quote.max_days or quote.min_days
+        rate["delivery_estimate"] = {
+            "minimum": {"unit": "business_day", "value": low},
+            "maximum": {"unit": "business_day", "value": high},
+        }
+    if priced.totals.tax_mode is pricing.TaxMode.STRIPE:
+        rate["tax_behavior"] = priced.options.stripe_tax_behavior
+        rate["tax_code"] = SHIPPING_TAX_CODE
+    return {
+        "shipping_options": [{"shipping_rate_data": rate}],
+        "shipping_address_collection": {"allowed_countries": [quote.country]},
+    }
+
+
+def _custom_field(field: Any) -> dict[str, Any]:
+    param: dict[str, Any] = {
+        "key": field.key,
+        "label": {"type": "custom", "custom": field.label[:50]},
+        "type": field.type,
+        "optional": bool(field.optional),
+    }
+    if field.type == "dropdown":
+        param["dropdown"] = {
+            "options": [
+                {"label": choice[:100], "value": _option_value(choice, index)}
+                for index, choice in enumerate(field.choices)
+            ]
+        }
+    return param
+
+
+def _option_value(choice: str, index: int) -> str:
+    """Stripe's dropdown values: letters and digits only, unique."""
+    return f"{''.join(c for c in choice if c.isascii() and c.isalnum())[:90]}{index}"
+
+
+def checkout_options(request: HttpRequest, settings: ShopSettings) -> dict[str, Any]:
+    """The editors' Checkout options of the site (shop settings, "Checkout" tab)."""
     params: dict[str, Any] = {}
-    shipping = priced.totals.shipping
-    if shipping:
-        amount = {"amount": shipping, "currency": priced.currency.code.lower()}
-        rate = {"type": "fixed_amount", "display_name": _("Shipping"), "fixed_amount": amount}
-        params["shipping_options"] = [{"shipping_rate_data": rate}]
-    if countries:
-        params["shipping_address_collection"] = {"allowed_countries": countries}
+    if settings.allow_promotion_codes:
+        params["allow_promotion_codes"] = True
+    if settings.collect_phone:
+        params["phone_number_collection"] = {"enabled": True}
+    if settings.require_billing_address:
+        params["billing_address_collection"] = "required"
+    if settings.collect_tax_ids:
+        params["tax_id_collection"] = {"enabled": True}
+    fields = [_custom_field(f) for f in settings.checkout_fields.all()[:3]]
+    if fields:
+        params["custom_fields"] = fields
+    text = _custom_text(request, settings)
+    if text:
+        params["custom_text"] = text
+    if settings.terms_page_id:
+        params["consent_collection"] = {"terms_of_service": "required"}
+    if settings.create_invoice:
+        params["invoice_creation"] = {"enabled": True}
     return params
+
+
+def _custom_text(request: HttpRequest, settings: ShopSettings) -> dict[str, Any]:
+    text: dict[str, Any] = {}
+    if settings.submit_message:
+        text["submit"] = {"message": settings.submit_message[:1200]}
+    if settings.after_submit_message:
+        text["after_submit"] = {"message": settings.after_submit_message[:1200]}
+    terms = settings.terms_page
+    if terms is not None:
+        url = absolute(request, terms.get_url(request) or "/")
+        message = _("I agree to the [terms of service](%(url)s).") % {"url": url}
+        text["terms_of_service_acceptance"] = {"message": message}
+    return text
 
 
 def session_params(
@@ -127,7 +222,7 @@ def session_params(
     priced: PricedCart,
     urls: ReturnUrls,
     *,
-    countries: list[str],
+    settings: ShopSettings,
 ) -> dict[str, Any]:
     """The Checkout Session parameters for ``order``."""
     params: dict[str, Any] = {
@@ -144,10 +239,11 @@ def session_params(
         "cancel_url": urls.cancel_url,
         "expires_at": _expires_at(order),
         "locale": app_settings.CHECKOUT_LOCALE,
-        **_shipping(priced, countries),
+        **shipping_params(priced),
+        **checkout_options(request, settings),
     }
-    if app_settings.ALLOW_PROMOTION_CODES:
-        params["allow_promotion_codes"] = True
+    if params.get("invoice_creation"):
+        params["invoice_creation"]["invoice_data"] = {"metadata": {"order_number": order.reference}}
     if priced.totals.tax_mode is pricing.TaxMode.STRIPE:
         params["automatic_tax"] = {"enabled": True}
     return params

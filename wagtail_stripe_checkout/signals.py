@@ -11,6 +11,8 @@ once per change of status (see ``order_states.TRANSITIONS``).
     The shopper came back from Stripe with "cancel", or started another checkout.
 ``order_expired(sender=Order, order)``
     The Checkout Session expired unpaid.
+``order_shipped(sender=Order, order)``
+    Staff marked the order shipped (carrier and tracking on the order).
 ``order_refunded(sender=Order, order, amount, full)``
     Stripe reports a refund of ``amount`` (smallest unit); ``full`` when the
     whole total is now refunded.
@@ -23,4 +25,5 @@ order_paid = Signal()
 order_failed = Signal()
 order_cancelled = Signal()
 order_expired = Signal()
+order_shipped = Signal()
 order_refunded = Signal()

@@ -1,5 +1,15 @@
 from .orders import Order, OrderLine, WebhookEvent
 from .products import Product
-from .settings import ShopSettings
+from .settings import CheckoutField, ShopSettings
+from .shipping import ShippingRate, ShippingZone
 
-__all__ = ["Order", "OrderLine", "Product", "ShopSettings", "WebhookEvent"]
+__all__ = [
+    "CheckoutField",
+    "Order",
+    "OrderLine",
+    "Product",
+    "ShippingRate",
+    "ShippingZone",
+    "ShopSettings",
+    "WebhookEvent",
+]

@@ -8,10 +8,21 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .. import pricing
-from ..order_states import OrderStatus
+from ..order_states import OrderEvent, OrderStatus, is_paid, next_transition
 
 # Letters and digits that cannot be confused when read aloud or typed.
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def format_address(name: str, address: dict[str, str | None]) -> str:
+    """A postal address on lines, as on a parcel: name, street, city, country."""
+    city = " ".join(
+        part
+        for part in (address.get("postal_code"), address.get("city"), address.get("state"))
+        if part
+    )
+    parts = [name, address.get("line1"), address.get("line2"), city, address.get("country")]
+    return "\n".join(str(p) for p in parts if p)
 
 
 def new_reference() -> str:
@@ -32,7 +43,7 @@ class Order(models.Model):
         _("order number"), max_length=12, unique=True, default=new_reference, editable=False
     )
     status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     site = models.ForeignKey(
         "wagtailcore.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -68,13 +79,45 @@ class Order(models.Model):
     # once when the session expires, is cancelled or its payment fails.
     stock_reserved = models.BooleanField(default=False, editable=False)
     refunded_amount = models.BigIntegerField(_("refunded"), default=0)
+    shipping_country = models.CharField(_("shipping country"), max_length=2, blank=True)
+    shipping_rate_name = models.CharField(_("shipping rate"), max_length=150, blank=True)
+
+    # What Stripe charged and collected, recorded once when the order is paid.
+    charged_subtotal = models.BigIntegerField(_("charged subtotal"), null=True, blank=True)
+    charged_discount = models.BigIntegerField(_("discount"), null=True, blank=True)
+    charged_tax = models.BigIntegerField(_("charged tax"), null=True, blank=True)
+    charged_shipping = models.BigIntegerField(_("charged shipping"), null=True, blank=True)
+    charged_total = models.BigIntegerField(_("charged"), null=True, blank=True)
+    promotion_code = models.CharField(_("promotion code"), max_length=100, blank=True)
+    presentment_currency = models.CharField(_("shopper's currency"), max_length=3, blank=True)
+    presentment_amount = models.BigIntegerField(
+        _("paid in the shopper's currency"), null=True, blank=True
+    )
+    customer_name = models.CharField(_("customer name"), max_length=200, blank=True)
+    customer_phone = models.CharField(_("phone"), max_length=40, blank=True)
+    billing_address = models.JSONField(_("billing address"), default=dict, blank=True)
+    shipping_name = models.CharField(_("ship to"), max_length=200, blank=True)
+    shipping_address = models.JSONField(_("shipping address"), default=dict, blank=True)
+    tax_ids = models.JSONField(_("tax IDs"), default=list, blank=True)
+    custom_fields = models.JSONField(_("answers"), default=list, blank=True)
+    invoice_id = models.CharField(_("Stripe invoice"), max_length=255, blank=True)
+    invoice_url = models.URLField(_("invoice"), max_length=2000, blank=True)
+
+    # Fulfilment by staff.
+    shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=100, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
+    tracking_url = models.URLField(_("tracking link"), max_length=2000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        permissions = [("refund_order", "Can refund orders")]
+        permissions = [
+            ("refund_order", "Can refund orders"),
+            ("fulfil_order", "Can mark orders shipped and add notes"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["checkout_key"],
@@ -94,19 +137,35 @@ class Order(models.Model):
         return self.reference
 
     @property
+    def is_paid(self) -> bool:
+        return is_paid(self.status)
+
+    @property
+    def charged_amount(self) -> int:
+        """What Stripe charged (promotion codes and Stripe Tax included), else our total."""
+        return self.charged_total if self.charged_total is not None else self.total
+
+    @property
     def partially_refunded(self) -> bool:
-        return self.status == self.Status.PAID and 0 < self.refunded_amount < self.total
+        return self.is_paid and 0 < self.refunded_amount < self.charged_amount
 
     @property
     def refundable_amount(self) -> int:
-        return max(self.total - self.refunded_amount, 0) if self.status == self.Status.PAID else 0
+        """What Stripe charged minus what was refunded; refunds cannot exceed it."""
+        if not self.is_paid or self.status == self.Status.REFUNDED:
+            return 0
+        return max(self.charged_amount - self.refunded_amount, 0)
+
+    @property
+    def can_ship(self) -> bool:
+        return next_transition(self.status, OrderEvent.SHIP) is not None
 
     def display(self, amount: int) -> str:
         return pricing.format_amount(amount, self.currency_info)
 
     @property
     def total_display(self) -> str:
-        return self.display(self.total)
+        return self.display(self.charged_amount)
 
     # Major-unit amounts for exports (Decimal, exact).
     def _major(self, amount: int) -> Decimal:
@@ -114,19 +173,35 @@ class Order(models.Model):
 
     @property
     def subtotal_amount(self) -> Decimal:
-        return self._major(self.subtotal)
+        return self._major(self.totals.subtotal)
+
+    @property
+    def discount_amount(self) -> Decimal:
+        return self._major(self.totals.discount)
 
     @property
     def tax_amount(self) -> Decimal:
-        return self._major(self.tax)
+        return self._major(self.totals.tax)
 
     @property
     def shipping_amount(self) -> Decimal:
-        return self._major(self.shipping)
+        return self._major(self.totals.shipping)
 
     @property
     def total_amount(self) -> Decimal:
-        return self._major(self.total)
+        return self._major(self.totals.total)
+
+    @property
+    def shipping_address_text(self) -> str:
+        return format_address(self.shipping_name, self.shipping_address)
+
+    @property
+    def custom_fields_text(self) -> str:
+        return "; ".join(f"{f.get('label')}: {f.get('value')}" for f in self.custom_fields)
+
+    @property
+    def tax_ids_text(self) -> str:
+        return ", ".join(f"{t.get('value')} ({t.get('type')})" for t in self.tax_ids)
 
     @property
     def refunded_total_amount(self) -> Decimal:
@@ -134,15 +209,30 @@ class Order(models.Model):
 
     @property
     def totals(self) -> pricing.Totals:
-        """What the order came to, in the same shape as a priced cart's totals."""
+        """What the order came to, in the same shape as a priced cart's totals: what
+        Stripe charged once it is paid, what we computed before."""
+        if self.charged_total is None:
+            return pricing.Totals(
+                currency=self.currency_info,
+                subtotal=self.subtotal,
+                tax=self.tax,
+                shipping=self.shipping,
+                total=self.total,
+                tax_mode=pricing.TaxMode(self.tax_mode),
+                tax_label=self.tax_label,
+                shipping_label=self.shipping_rate_name,
+            )
         return pricing.Totals(
             currency=self.currency_info,
-            subtotal=self.subtotal,
-            tax=self.tax,
-            shipping=self.shipping,
-            total=self.total,
+            subtotal=self.charged_subtotal or 0,
+            tax=self.charged_tax or 0,
+            shipping=self.charged_shipping or 0,
+            total=self.charged_total,
             tax_mode=pricing.TaxMode(self.tax_mode),
             tax_label=self.tax_label,
+            discount=self.charged_discount or 0,
+            final=True,
+            shipping_label=self.shipping_rate_name,
         )
 
     @property

@@ -73,6 +73,18 @@ class Product(index.Indexed, models.Model):
         blank=True,
         help_text=_("How many are left. Leave empty for unlimited."),
     )
+    tax_code = models.CharField(
+        _("Stripe tax code"),
+        max_length=13,
+        blank=True,
+        validators=[
+            RegexValidator(r"^txcd_[0-9]{8}$", _("Stripe tax codes look like txcd_99999999."))
+        ],
+        help_text=_(
+            "Only with Stripe Tax: the product's tax category from Stripe's list, e.g. "
+            "txcd_99999999 (general goods). Leave empty for your Dashboard's default."
+        ),
+    )
     max_per_order = models.PositiveIntegerField(
         _("maximum per order"),
         null=True,
@@ -97,6 +109,7 @@ class Product(index.Indexed, models.Model):
             [
                 FieldRowPanel([FieldPanel("price"), FieldPanel("active")]),
                 FieldRowPanel([FieldPanel("stock"), FieldPanel("max_per_order")]),
+                FieldPanel("tax_code"),
             ],
             heading=_("Price and availability"),
         ),

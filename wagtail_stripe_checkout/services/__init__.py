@@ -13,18 +13,9 @@ from .errors import (
     StripeUnavailable,
     TimedOut,
 )
-from .gateway import (
-    CheckoutSession,
-    Event,
-    InvalidSignature,
-    LineItem,
-    MalformedEvent,
-    Refund,
-    StripeGateway,
-    get_gateway,
-    session_from_dict,
-    verify_webhook,
-)
+from .gateway import StripeGateway, get_gateway
+from .objects import CheckoutSession, Event, LineItem, MalformedEvent, Refund, session_from_dict
+from .signatures import InvalidSignature, verify_webhook
 
 __all__ = [
     "AuthenticationFailed",

@@ -21,6 +21,7 @@ class StripeServiceError(Exception):
     def __init__(self, detail: str = "", **log_details: Any) -> None:
         super().__init__(detail or self.__class__.__name__)
         self.log_details = {"error": self.__class__.__name__, **log_details}
+        self.stripe_message = ""  # Stripe's message, for staff only
 
 
 class PaymentDeclined(StripeServiceError):

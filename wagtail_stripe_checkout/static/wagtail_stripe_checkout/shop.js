@@ -51,9 +51,23 @@
         }
     });
 
+    // Choosing another country or rate shows its totals at once (without
+    // JavaScript, the "Update shipping" button does the same).
+    document.addEventListener("change", function (event) {
+        var choice = event.target.closest && event.target.closest("[data-wsc-shipping-choice]");
+        var update = choice && choice.querySelector("[data-wsc-update-shipping]");
+        if (update && event.target.hasAttribute("data-wsc-shipping")) {
+            update.form.requestSubmit(update);
+        }
+    });
+
     document.addEventListener("submit", function (event) {
         var form = event.target;
-        var inputs = form.querySelectorAll(".wsc-quantity, .wsc-input");
+        var submitter = event.submitter;
+        if (submitter && submitter.hasAttribute("formnovalidate")) {
+            return; // "Update shipping": nothing to validate yet
+        }
+        var inputs = form.querySelectorAll(".wsc-quantity, .wsc-input:not(select)");
         for (var i = 0; i < inputs.length; i++) {
             if (!validateQuantity(inputs[i])) {
                 event.preventDefault();
@@ -61,7 +75,7 @@
                 return;
             }
         }
-        var button = form.querySelector("button[type=submit]");
+        var button = submitter || form.querySelector("button[type=submit]");
         if (button) {
             // Loading state; the disabled flag is set after the submit has been taken.
             button.setAttribute("aria-busy", "true");

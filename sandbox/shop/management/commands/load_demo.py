@@ -18,8 +18,18 @@ from wagtail.models import Page, Site
 
 from shop.models import HomePage
 from wagtail_stripe_checkout.contrib.pages.models import CheckoutPage, CheckoutResultPage
-from wagtail_stripe_checkout.models import Product, ShopSettings
+from wagtail_stripe_checkout.models import Product, ShippingRate, ShippingZone, ShopSettings
 from wagtail_stripe_checkout.pricing import TaxMode
+
+# name, countries, rates (name, price, free from, days from, days up to)
+ZONES: list[tuple[str, str, list[tuple[str, str, str | None, int, int]]]] = [
+    (
+        "United States",
+        "US",
+        [("Standard", "5.00", "75.00", 3, 5), ("Express", "15.00", None, 1, 2)],
+    ),
+    ("Canada and the UK", "CA, GB", [("International", "12.00", "150.00", 5, 10)]),
+]
 
 PRODUCTS = [
     # sku, name, price, stock, max per order, colour, description
@@ -179,11 +189,24 @@ class Command(BaseCommand):
         shop.tax_mode = TaxMode.ADDED.value
         shop.tax_rate = Decimal("8.25")
         shop.tax_label = "Sales tax"
-        shop.shipping_fee = Decimal("5.00")
-        shop.free_shipping_threshold = Decimal("75.00")
-        shop.shipping_countries = "US, CA, GB"
+        shop.allow_promotion_codes = True
         shop.full_clean()
         shop.save()
+        if not shop.zones.exists():
+            for index, (name, countries, rates) in enumerate(ZONES):
+                zone = ShippingZone.objects.create(
+                    settings=shop, name=name, countries=countries, sort_order=index
+                )
+                for order, (rate, amount, free_over, low, high) in enumerate(rates):
+                    ShippingRate.objects.create(
+                        zone=zone,
+                        name=rate,
+                        amount=Decimal(amount),
+                        free_over=Decimal(free_over) if free_over else None,
+                        min_days=low,
+                        max_days=high,
+                        sort_order=order,
+                    )
 
         password = os.environ.get("SANDBOX_ADMIN_PASSWORD", "changeme")
         user_model = get_user_model()
