@@ -18,6 +18,7 @@ REQUIRED = [
     "wagtail_stripe_checkout/testing/fixtures.json",
     "wagtail_stripe_checkout/testing/templates/page.html",
     "wagtail_stripe_checkout/testing/templates/pay.html",
+    "wagtail_stripe_checkout/testing/templates/invoice.html",
     "wagtail_stripe_checkout/templates/wagtail_stripe_checkout/cart/cart_page.html",
     "wagtail_stripe_checkout/templates/wagtail_stripe_checkout/blocks/buy_block.html",
     "wagtail_stripe_checkout/templates/wagtail_stripe_checkout/blocks/product_grid_block.html",

@@ -41,6 +41,18 @@ def shipping(amount: Any, currency: str = "usd") -> dict[str, Any]:
     }
 
 
+def rate(amount: Any, name: str = "Post", currency: str = "usd", **extra: Any) -> dict[str, Any]:
+    """A ``shipping_options[]`` entry with its own ``shipping_rate_data``."""
+    option = shipping(amount, currency)
+    option["shipping_rate_data"].update(display_name=name, **extra)
+    return option
+
+
+def text_field(key: str, label: str, **extra: Any) -> dict[str, Any]:
+    """A ``custom_fields[]`` entry (``type`` text unless ``extra`` says otherwise)."""
+    return {"key": key, "label": {"type": "custom", "custom": label}, "type": "text", **extra}
+
+
 def session_params(**change: Any) -> Any:
     """A valid create request, changed by ``change`` (``None`` leaves a parameter out).
 
@@ -150,3 +162,14 @@ def http(
 
 def now() -> int:
     return int(time.time())
+
+
+def pay_page(api_base: str, session_id: str, suffix: str = "") -> Answer:
+    """The hosted pay page, as a browser GETs it."""
+    return http(api_base, "GET", f"/pay/{session_id}{suffix}", key=None)
+
+
+def post_pay_page(api_base: str, session_id: str, **form: Any) -> Answer:
+    """The pay page's form, posted (card 4242… unless ``card_number`` says otherwise)."""
+    fields = {"card_number": "4242 4242 4242 4242", "expiry": "12 / 34", "cvc": "123", **form}
+    return http(api_base, "POST", f"/pay/{session_id}", fields, key=None)

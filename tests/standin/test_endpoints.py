@@ -61,11 +61,16 @@ def test_create_session_with_shipping_tax_and_promotion_codes(sdk, stripe_fixtur
     body = raw(session)
     assert_shaped_like(body, stripe_fixtures["checkout.session"], Session)
     assert body["amount_subtotal"] == 2468
-    assert body["amount_total"] == 2468 + 500  # the first option is preselected
+    # The first option is preselected; the test tax is 10% of the items and the shipping.
+    assert body["amount_total"] == 2468 + 247 + 500 + 50
     assert [o["shipping_amount"] for o in body["shipping_options"]] == [500, 900]
-    assert body["shipping_cost"]["amount_total"] == 500
+    assert body["shipping_cost"]["amount_total"] == 550
     assert body["shipping_cost"]["shipping_rate"] == body["shipping_options"][0]["shipping_rate"]
-    assert body["total_details"] == {"amount_discount": 0, "amount_shipping": 500, "amount_tax": 0}
+    assert body["total_details"] == {
+        "amount_discount": 0,
+        "amount_shipping": 500,
+        "amount_tax": 297,
+    }
     assert body["automatic_tax"]["enabled"] is True
     assert body["automatic_tax"]["status"] == "complete"
     assert body["allow_promotion_codes"] is True

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 
 from wagtail_stripe_checkout.testing import CARD_DECLINED, CARD_INSUFFICIENT_FUNDS, CARD_OK
 
-from .helpers import http, item, session_params, shipping
+from .helpers import http, item, rate, session_params, shipping, text_field
 
 
 def create(sdk, **change):
@@ -148,3 +149,84 @@ def test_every_page_is_complete_html(sdk, stand_in):
     assert html.startswith("<!DOCTYPE html>")
     assert html.endswith("</div></body></html>")
     assert not re.search(r"\$\w", html)  # every template placeholder was filled
+
+
+class _Fields(HTMLParser):
+    """Each form control of a page, with the text of the label around it (if any)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.labels: list[list[str]] = []
+        self.controls: list[tuple[str, str, str | None]] = []  # (tag, name, label)
+        self.buttons: list[str] = []
+        self._in_button = False
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "label":
+            self.labels.append([])
+        elif tag in ("input", "select") and attributes.get("type") != "hidden":
+            label = " ".join("".join(t) for t in self.labels) if self.labels else None
+            self.controls.append((tag, attributes.get("name") or "", label))
+        elif tag == "button":
+            self._in_button = True
+            self.buttons.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "label" and self.labels:
+            text = "".join(self.labels.pop()).strip()
+            # A label's text may come after its control (checkboxes, radios).
+            for index, (kind, name, label) in enumerate(self.controls):
+                if label is not None and label.strip() == "" and text:
+                    self.controls[index] = (kind, name, text)
+        elif tag == "button":
+            self._in_button = False
+
+    def handle_data(self, data):
+        if self.labels:
+            self.labels[-1].append(data)
+        if self._in_button:
+            self.buttons[-1] += data
+
+
+def test_every_field_has_an_accessible_label(sdk, stand_in):
+    session = create(
+        sdk,
+        shipping_options=[rate(500), rate(900, "Express")],
+        allow_promotion_codes=True,
+        phone_number_collection={"enabled": True},
+        billing_address_collection="required",
+        tax_id_collection={"enabled": True},
+        shipping_address_collection={"allowed_countries": ["GB"]},
+        consent_collection={"terms_of_service": "required"},
+        custom_fields=[text_field("gift", "Gift message")],
+    )
+    parser = _Fields()
+    parser.feed(page(stand_in, session.id).text)
+    unlabelled = [name for _tag, name, label in parser.controls if not (label or "").strip()]
+    assert unlabelled == []
+    labels = {label.strip() for _tag, _name, label in parser.controls if label}
+    assert {
+        "Email",
+        "Phone",
+        "Shipping name",
+        "Post — 5.00 USD",
+        "Express — 9.00 USD",
+        "Promotion code",
+        "Gift message",
+        "ID type",
+        "Tax ID",
+        "Card number",
+        "Name on card",
+        "Billing address line 1",
+        "Billing country",
+        "I agree to the terms of service",
+    } <= labels
+    assert parser.buttons == ["Update total", "Apply", "Pay"]
+
+
+def test_the_pay_helper_takes_email_and_name_in_place(sdk, stand_in):
+    session = create(sdk)
+    assert stand_in.pay(session.id, CARD_OK, "ann@example.com", "Ann Example")[0]
+    details = stand_in.session(session.id)["customer_details"]
+    assert (details["email"], details["name"]) == ("ann@example.com", "Ann Example")

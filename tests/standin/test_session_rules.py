@@ -348,3 +348,26 @@ def test_an_invalid_customer_email_is_refused(refused, email):
         "email_invalid",
         "customer_email",
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "message", "param"),
+    [
+        ({"automatic_tax": "yes"}, "Invalid hash", "automatic_tax"),
+        ({"custom_fields": "none"}, "Invalid array", "custom_fields"),
+        ({"discounts": ["promo_x"]}, "Invalid hash", "discounts[0]"),
+        ({"metadata": "a"}, "Invalid hash", "metadata"),
+    ],
+)
+def test_a_string_where_the_sdk_types_a_hash_or_array_is_refused(refused, change, message, param):
+    error = refused(**change)
+    assert (error["code"], error["message"], error["param"]) == (
+        "parameter_invalid",
+        message,
+        param,
+    )
+
+
+def test_an_empty_string_unsets_a_hash(sdk):
+    session = created(sdk, custom_text={"submit": ""})
+    assert session.custom_text.submit is None

@@ -13,6 +13,7 @@ fixtures (``fixtures.json`` beside this file).
         settings.WAGTAIL_STRIPE_CHECKOUT_API_BASE = stand_in.api_base
         ...
         stand_in.pay(session_id)              # as a shopper paying with 4242…
+        stand_in.pay(session_id, promotion_code=TEST_PROMOTION_CODE, shipping_rate="Express")
         stand_in.requests_to("/v1/checkout/sessions")
 
 As its own process: ``python -m wagtail_stripe_checkout.testing --help``.
@@ -23,12 +24,26 @@ to your ``conftest.py`` and use the ``stripe_stand_in`` fixture.
 How it is built: see the module map in ``server.py``.
 """
 
-from .server import CARD_DECLINED, CARD_INSUFFICIENT_FUNDS, CARD_OK, StripeStandIn, sign_payload
+from .server import (
+    CARD_DECLINED,
+    CARD_INSUFFICIENT_FUNDS,
+    CARD_OK,
+    TEST_COUPON_ID,
+    TEST_PROMOTION_CODE,
+    TEST_PROMOTION_CODE_ID,
+    TEST_TAX_RATE,
+    StripeStandIn,
+    sign_payload,
+)
 
 __all__ = [
     "CARD_DECLINED",
     "CARD_INSUFFICIENT_FUNDS",
     "CARD_OK",
+    "TEST_COUPON_ID",
+    "TEST_PROMOTION_CODE",
+    "TEST_PROMOTION_CODE_ID",
+    "TEST_TAX_RATE",
     "StripeStandIn",
     "sign_payload",
 ]

@@ -52,6 +52,13 @@ def not_found(kind: str, object_id: str, param: str) -> StripeHTTPError:
     )
 
 
+def no_such(kind: str, object_id: str, param: str) -> StripeHTTPError:
+    """A 400 for a parameter naming an object that does not exist."""
+    return StripeHTTPError(
+        400, f"No such {kind}: '{object_id}'", code="resource_missing", param=param
+    )
+
+
 def int_param(value: Any, param: str) -> int:
     """An integer parameter, as the form encoding carries it (``"42"``)."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -61,6 +68,17 @@ def int_param(value: Any, param: str) -> int:
     raise StripeHTTPError(
         400, f"Invalid integer: {value}", code="parameter_invalid_integer", param=param
     )
+
+
+def bool_param(value: Any, param: str) -> bool:
+    """A boolean parameter, as the form encoding carries it (``"true"``); unset is false."""
+    if value is None or value == "":
+        return False
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return bool(value == "true")
+    raise invalid(f"Invalid boolean: {value}", param)
 
 
 def param_error_body(exc: ParamError) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""HTTP plumbing: a threaded server whose handler sends ``/pay/`` to the pay page
-and everything else to the API, and writes their replies."""
+"""HTTP plumbing: a threaded server whose handler sends ``/pay/`` to the pay page,
+``/invoice/`` to the hosted invoices and everything else to the API, and writes
+their replies."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from . import api, pay_page
+from . import api, invoices, pay_page
 from .objects import new_id
 from .reply import Reply
 from .state import Host
@@ -53,6 +54,8 @@ class Handler(BaseHTTPRequestHandler):
         reply: Reply | None
         if split.path.startswith("/pay/"):
             reply = pay_page.respond(self.host, method, split.path, body)
+        elif split.path.startswith("/invoice/") and method == "GET":
+            reply = invoices.respond(self.host, split.path)
         else:
             request = api.APIRequest.parse(method, split.path, split.query, body, self.headers)
             reply = api.respond(self.host, request)

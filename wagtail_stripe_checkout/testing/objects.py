@@ -13,9 +13,12 @@ import secrets
 import time
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .session_rules import ItemRequest, SessionRequest
+from .collection import session_fields
+
+if TYPE_CHECKING:
+    from .session_rules import ItemRequest, SessionRequest
 
 PRIVATE_PREFIX = "_"  # stored on a session, never shown by the API
 
@@ -60,11 +63,13 @@ def checkout_session(
     api_version: str | None,
     now: int,
 ) -> dict[str, Any]:
-    """A new open session for a valid create ``request``; ``url`` is its pay page."""
+    """A new open session for a valid create ``request``; ``url`` is its pay page.
+
+    Its amounts are set by ``session_totals.reprice``.
+    """
     session = fixture("checkout.session")
-    session.update(_UNUSED_FEATURES)
+    session.update(copy.deepcopy(_UNUSED_FEATURES))
     session.update(_as_requested(request))
-    session.update(_amounts(request))
     session.update(id=session_id, object="checkout.session", created=now, url=url)
     session["_api_version"] = api_version  # what its events are rendered for
     return session
@@ -84,60 +89,26 @@ def _as_requested(request: SessionRequest) -> dict[str, Any]:
         "metadata": dict(request.metadata),
         "shipping_address_collection": request.shipping_address_collection,
         "success_url": request.success_url,
-    }
-
-
-def _amounts(request: SessionRequest) -> dict[str, Any]:
-    """Totals and shipping; the first shipping option is the one charged."""
-    shipping_options = [
-        {"shipping_amount": amount, "shipping_rate": new_id("shr")}
-        for amount in request.shipping_amounts
-    ]
-    return {
-        "amount_subtotal": request.subtotal,
-        "amount_total": request.total,
-        "shipping_cost": _shipping_cost(shipping_options),
-        "shipping_options": shipping_options,
-        "total_details": {
-            "amount_discount": 0,
-            "amount_shipping": request.shipping_amount,
-            "amount_tax": 0,
-        },
+        **session_fields(request.collection),
     }
 
 
 # What an open payment-mode session without these features shows.
 _UNUSED_FEATURES: dict[str, Any] = {
     "after_expiration": None,
-    "adaptive_pricing": {"enabled": False},
     "collected_information": None,
     "consent": None,
-    "consent_collection": None,
-    "custom_text": {
-        "after_submit": None,
-        "shipping_address": None,
-        "submit": None,
-        "terms_of_service_acceptance": None,
-    },
+    "currency_conversion": None,
     "customer_details": None,
     "discounts": [],
-    "invoice_creation": {
-        "enabled": False,
-        "invoice_data": {
-            "account_tax_ids": None,
-            "custom_fields": None,
-            "description": None,
-            "footer": None,
-            "issuer": None,
-            "metadata": {},
-            "rendering_options": None,
-        },
-    },
+    "invoice": None,
     "livemode": False,
+    "managed_payments": {"enabled": False},
     "mode": "payment",
     "payment_intent": None,
     "payment_method_configuration_details": None,
     "payment_status": "unpaid",
+    "presentment_details": None,
     "recovered_from": None,
     "status": "open",
     "ui_mode": "hosted",
@@ -150,18 +121,6 @@ def _automatic_tax(enabled: bool) -> dict[str, Any]:
         "liability": {"type": "self"} if enabled else None,
         "provider": "stripe" if enabled else None,
         "status": "complete" if enabled else None,
-    }
-
-
-def _shipping_cost(shipping_options: list[dict[str, Any]]) -> dict[str, Any] | None:
-    if not shipping_options:
-        return None
-    first = shipping_options[0]
-    return {
-        "amount_subtotal": first["shipping_amount"],
-        "amount_tax": 0,
-        "amount_total": first["shipping_amount"],
-        "shipping_rate": first["shipping_rate"],
     }
 
 
@@ -197,6 +156,7 @@ def _one_time_price(price: dict[str, Any], item: ItemRequest, now: int) -> dict[
             "recurring": None,
             "transform_quantity": None,
             "custom_unit_amount": None,
+            "tax_behavior": item.tax_behavior,
             "type": "one_time",
             "created": now,
         }

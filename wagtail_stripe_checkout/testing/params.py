@@ -121,16 +121,36 @@ def _validate_array(params: list[Any], options: list[Any], prefix: str, ns: dict
 
 
 def _validate_scalar(params: Any, options: list[Any], prefix: str) -> None:
-    """A string: one of the literals, if the field is an enum ("" unsets a field)."""
+    """A string: one of the literals, if the field is an enum ("" unsets a field); never
+    where only a hash or an array is accepted (Stripe's "Invalid hash"/"Invalid array")."""
     literals: list[Any] = []
+    containers: list[str] = []
     for option in options:
         if typing.get_origin(option) is typing.Literal:
             literals.extend(typing.get_args(option))
+        elif _container(option):
+            containers.append(_container(option))
         elif option is not type(None):
             return  # a free-form scalar (str, int, bool) is accepted
-    if literals and params not in literals and params != "":
+    if params == "":
+        return
+    if containers and not literals:
+        raise ParamError(f"Invalid {containers[0]}", prefix)
+    if literals and params not in literals:
         shown = ", ".join(str(v) for v in literals[:12])
         raise ParamError(f"Invalid {prefix}: must be one of {shown}", prefix)
+
+
+def _container(option: Any) -> str:
+    """``"hash"`` or ``"array"`` if ``option`` takes one, else ``""``."""
+    origin = typing.get_origin(option) or option
+    if origin is list:
+        return "array"
+    if typing_extensions.is_typeddict(option) or origin is dict:
+        return "hash"
+    if isinstance(origin, type) and origin.__name__ == "UntypedStripeObject":
+        return "hash"
+    return ""
 
 
 def decode_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:

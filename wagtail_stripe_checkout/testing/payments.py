@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
-from . import objects
+from . import discounts, objects
+from .answers import paid_fields, resolve
 from .events import deliver, record_event
+from .invoices import create_invoice
+from .session_totals import DISCOUNT, REQUEST, choose
 from .sessions import get_session
+from .shopper import Shopper
 from .state import Host
 
 CARD_OK = "4242424242424242"
@@ -21,10 +26,6 @@ CARD_REFUSALS = {
 }
 UNKNOWN_CARD = "Your card number is incorrect."
 
-DEFAULT_EMAIL = "shopper@example.com"
-DEFAULT_NAME = "Test Shopper"
-DEFAULT_COUNTRY = "US"
-
 
 def card_refusal(card: str) -> str | None:
     """Why a card number (spaces and dashes allowed) does not pay, or ``None`` if it does."""
@@ -34,23 +35,30 @@ def card_refusal(card: str) -> str | None:
     return CARD_REFUSALS.get(card, UNKNOWN_CARD)
 
 
-def pay(
-    host: Host, session_id: str, card: str, *, email: str | None = None, name: str | None = None
-) -> tuple[bool, str]:
+def pay(host: Host, session_id: str, shopper: Shopper) -> tuple[bool, str]:
     """Pay as a shopper on the hosted page: ``(True, success URL)`` or ``(False, error)``.
 
-    A payment completes the session, creates its charge and sends
-    ``checkout.session.completed``.
+    The shopper's shipping option and promotion code are applied first (and kept,
+    as the page keeps them); then their answers and card are checked. A payment
+    completes the session, creates its charge (and invoice, if asked for) and
+    sends ``checkout.session.completed``. A total of 0 needs no card.
     """
     with host.lock:
         session = get_session(host, session_id)
         if session["status"] != "open":
             return False, NOT_OPEN
-        refusal = card_refusal(card)
+        line_items = host.state.line_items[session_id]
+        problem = choose(session, line_items, shopper.shipping_rate, shopper.promotion_code)
+        if problem:
+            return False, problem
+        collection = session[REQUEST].collection
+        answers = resolve(session, collection, shopper)
+        if isinstance(answers, str):
+            return False, answers
+        refusal = card_refusal(shopper.card) if session["amount_total"] else None
         if refusal is not None:
             return False, refusal
-        session.update(_paid_fields(session, email, name))
-        new_charge(host, session)
+        complete(host, session, paid_fields(collection, answers))
         event = record_event(
             host, "checkout.session.completed", objects.public(session), session.get("_api_version")
         )
@@ -59,46 +67,23 @@ def pay(
     return True, success
 
 
-def _paid_fields(session: dict[str, Any], email: str | None, name: str | None) -> dict[str, Any]:
-    """What paying sets on a session: the shopper's details, their address if collected."""
-    collection = session.get("shipping_address_collection") or None
-    country = ((collection or {}).get("allowed_countries") or [DEFAULT_COUNTRY])[0]
-    shopper = name or DEFAULT_NAME
-    address = _test_address(country)
-    shipping = {
-        "shipping_details": {"name": shopper, "address": dict(address)},
-        "business_name": None,
-        "individual_name": None,
-        "tax_ids": None,
-    }
-    return {
-        "status": "complete",
-        "payment_status": "paid",
-        "payment_intent": objects.new_id("pi"),
-        "url": None,
-        "customer_details": {
-            "address": dict(address),
-            "email": session.get("customer_email") or email or DEFAULT_EMAIL,
-            "name": shopper,
-            "phone": None,
-            "tax_exempt": "none",
-            "tax_ids": [],
-            "business_name": None,
-            "individual_name": None,
-        },
-        "collected_information": shipping if collection else None,
-    }
-
-
-def _test_address(country: str) -> dict[str, Any]:
-    return {
-        "city": "Testville",
-        "country": country,
-        "line1": "1 Test Street",
-        "line2": None,
-        "postal_code": "T35 7ST",
-        "state": None,
-    }
+def complete(host: Host, session: dict[str, Any], fields: dict[str, Any]) -> None:
+    """Complete a paid (or no-cost) session; the caller holds the lock."""
+    free = session["amount_total"] == 0
+    session.update(
+        status="complete",
+        payment_status="no_payment_required" if free else "paid",
+        payment_intent=None if free else objects.new_id("pi"),
+        url=None,
+        **fields,
+    )
+    if not free:
+        new_charge(host, session)
+    if session[DISCOUNT] is not None:
+        discounts.redeem(host, session[DISCOUNT])
+    if session["invoice_creation"]["enabled"]:
+        line_items = host.state.line_items[session["id"]]
+        session["invoice"] = create_invoice(host, session, line_items, int(time.time()))
 
 
 def complete_unpaid(host: Host, session_id: str) -> None:

@@ -7,7 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from stripe.params import RefundCreateParams
+from stripe.params import (
+    CouponRetrieveParams,
+    InvoiceRetrieveParams,
+    PromotionCodeListParams,
+    PromotionCodeRetrieveParams,
+    RefundCreateParams,
+    ShippingRateRetrieveParams,
+)
 from stripe.params.checkout import (
     SessionCreateParams,
     SessionExpireParams,
@@ -15,8 +22,11 @@ from stripe.params.checkout import (
     SessionRetrieveParams,
 )
 
+from .discounts import list_promotion_codes, retrieve_coupon, retrieve_promotion_code
 from .errors import StripeHTTPError, param_error_body
 from .events import retrieve_event
+from .expand import expand
+from .invoices import retrieve_invoice
 from .params import ParamError, validate
 from .refunds import create_refund
 from .sessions import (
@@ -26,6 +36,7 @@ from .sessions import (
     list_sessions,
     retrieve_session,
 )
+from .shipping import retrieve_shipping_rate
 from .state import Host
 
 
@@ -49,6 +60,11 @@ class Route:
     def match(self, method: str, path: str) -> re.Match[str] | None:
         pattern = re.escape(self.path).replace(r"\{id\}", "(?P<id>[^/]+)")
         return re.fullmatch(pattern, path) if method == self.method else None
+
+
+def expanded(call: Call, obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` with the request's ``expand[]`` paths expanded."""
+    return expand(call.host, obj, list(call.params.get("expand") or []))
 
 
 ROUTES = [
@@ -89,6 +105,36 @@ ROUTES = [
         lambda call: create_refund(call.host, call.params, call.api_version),
     ),
     Route("GET", "/v1/events/{id}", None, lambda call: retrieve_event(call.host, call.id)),
+    Route(
+        "GET",
+        "/v1/shipping_rates/{id}",
+        ShippingRateRetrieveParams,
+        lambda call: expanded(call, retrieve_shipping_rate(call.host, call.id)),
+    ),
+    Route(
+        "GET",
+        "/v1/promotion_codes",
+        PromotionCodeListParams,
+        lambda call: list_promotion_codes(call.host, call.params),
+    ),
+    Route(
+        "GET",
+        "/v1/promotion_codes/{id}",
+        PromotionCodeRetrieveParams,
+        lambda call: expanded(call, retrieve_promotion_code(call.host, call.id)),
+    ),
+    Route(
+        "GET",
+        "/v1/coupons/{id}",
+        CouponRetrieveParams,
+        lambda call: expanded(call, retrieve_coupon(call.host, call.id)),
+    ),
+    Route(
+        "GET",
+        "/v1/invoices/{id}",
+        InvoiceRetrieveParams,
+        lambda call: expanded(call, retrieve_invoice(call.host, call.id)),
+    ),
 ]
 
 

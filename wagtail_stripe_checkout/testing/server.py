@@ -6,7 +6,7 @@ This module is its face: :class:`StripeStandIn` starts and stops the server and
 offers the helpers tests use. The work is done by the modules beside it:
 
 ==================  ============================================================
-``handler``         HTTP plumbing: ``/pay/...`` to the pay page, the rest to ``api``
+``handler``         HTTP plumbing: ``/pay/...``, ``/invoice/...`` pages, the rest to ``api``
 ``api``             one API request: record it, faults/offline, API key, idempotency
 ``auth``            the API key check (test keys only)
 ``faults``          planned failures (``fail_next``) and their answers
@@ -15,12 +15,24 @@ offers the helpers tests use. The work is done by the modules beside it:
 ``params``          accepted params from the SDK's own types; form decoding
 ``sessions``        Checkout Sessions: create, retrieve, list, line items, expire
 ``session_rules``   the create request's rules, area by area
+``shipping``        shipping options and the ``shipping_rate`` objects behind them
+``discounts``       the test coupon and promotion code, ``discounts`` rules
+``collection``      phone, addresses, tax IDs, consent, custom text, invoices: rules
+``custom_fields``   custom fields: rules, the session's shape, the answers
+``tax_rules``       ``tax_behavior`` and ``tax_code`` parameters
+``amounts``         discount, tax and presentment arithmetic (exact, per currency)
+``session_totals``  a session's amounts, and the shopper's choices that change them
+``expand``          ``expand[]`` of stored objects' ids
 ``currencies``      Stripe's currency rules (decimals, steps, minimums, 8 digits)
+``shopper``         what a shopper enters, from the page's form or from ``pay()``
+``answers``         the shopper's answers checked, and what paying records of them
 ``payments``        test cards, paying, delayed payments, charges
+``invoices``        invoices of paid sessions, their hosted page and PDF
 ``refunds``         refunds and their bounds
 ``events``          events, their signatures and webhook deliveries
 ``objects``         Stripe-shaped objects built on Stripe's fixtures
-``pay_page``        the hosted pay page (``templates/``)
+``pay_page``        the hosted pay page (``templates/``); ``pay_form`` its fields
+``markup``          HTML from ``templates/``, escaped
 ``state``           what is stored, and what the parts need of the stand-in
 ``errors``          Stripe's error answers; ``reply`` what the handler sends
 ==================  ============================================================
@@ -30,15 +42,20 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from . import events, faults, payments, routes, sessions
+from .amounts import TAX_RATE as TEST_TAX_RATE
+from .discounts import TEST_CODE as TEST_PROMOTION_CODE
+from .discounts import TEST_COUPON_ID, TEST_PROMOTION_CODE_ID
 from .errors import StripeHTTPError
 from .events import sign_payload
 from .faults import FAULTS
 from .handler import Server, handler_for
 from .params import decode_form, encode_form
 from .payments import CARD_DECLINED, CARD_INSUFFICIENT_FUNDS, CARD_OK
+from .shopper import Shopper
 from .state import Delivery, RecordedRequest, State
 
 __all__ = [
@@ -46,6 +63,10 @@ __all__ = [
     "CARD_INSUFFICIENT_FUNDS",
     "CARD_OK",
     "FAULTS",
+    "TEST_COUPON_ID",
+    "TEST_PROMOTION_CODE",
+    "TEST_PROMOTION_CODE_ID",
+    "TEST_TAX_RATE",
     "Delivery",
     "RecordedRequest",
     "StripeHTTPError",
@@ -150,10 +171,46 @@ class StripeStandIn:
             return copy.deepcopy(self.state.sessions[session_id])
 
     def pay(
-        self, session_id: str, card: str = CARD_OK, email: str | None = None
+        self,
+        session_id: str,
+        card: str = CARD_OK,
+        email: str | None = None,
+        name: str | None = None,
+        *,
+        phone: str | None = None,
+        shipping_rate: int | str | None = None,
+        promotion_code: str | None = None,
+        custom_fields: Mapping[str, Any] | None = None,
+        tax_id: str | Mapping[str, str] | None = None,
+        accept_terms: bool = True,
+        billing_address: Mapping[str, Any] | None = None,
+        shipping_address: Mapping[str, Any] | None = None,
+        presentment_currency: str | None = None,
     ) -> tuple[bool, str]:
-        """Pay as a shopper would on the hosted page: (paid, redirect URL or error)."""
-        return payments.pay(self, session_id, card, email=email)
+        """Pay as a shopper would on the hosted page: (paid, redirect URL or error).
+
+        What the page asks for and the test does not give is filled in with test
+        values (phone, addresses, custom fields' answers). ``shipping_rate``: an
+        option's index or display name; ``promotion_code``: a code to apply
+        (``TESTCODE100``); ``custom_fields``: key -> answer (``""`` leaves one
+        blank); ``tax_id``: a value, or ``{"type": ..., "value": ...}``;
+        ``presentment_currency``: pay in that currency (Adaptive Pricing).
+        """
+        shopper = Shopper(
+            card,
+            email,
+            name,
+            phone=phone,
+            shipping_rate=shipping_rate,
+            promotion_code=promotion_code,
+            custom_fields=custom_fields,
+            tax_id=tax_id,
+            accept_terms=accept_terms,
+            billing_address=billing_address,
+            shipping_address=shipping_address,
+            presentment_currency=presentment_currency,
+        )
+        return payments.pay(self, session_id, shopper)
 
     def complete_unpaid(self, session_id: str) -> None:
         """A delayed payment method: the session completes unpaid (checkout.session.completed)."""

@@ -3,18 +3,24 @@
 ``parse_session_request`` checks them in Stripe's order and returns the
 request's meaning as plain values; any refusal is a :class:`StripeHTTPError`
 with Stripe's message, code and param. (Unknown parameters were refused
-before, by the SDK-typed check in ``params``.)
+before, by the SDK-typed check in ``params``.) Shipping options, discounts and
+what the session collects from the shopper have their own modules.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from . import currencies
+from . import amounts, currencies
+from .collection import Collection, parse_collection
 from .currencies import Currency
-from .errors import int_param, invalid, missing
+from .discounts import Discount, parse_discounts
+from .errors import bool_param, int_param, invalid, missing
+from .shipping import Rate, parse_shipping_options
+from .tax_rules import DEFAULT_TAX_BEHAVIOR, check_tax_behavior, check_tax_code
 
 MAX_LINE_ITEMS = 100
 MAX_QUANTITY = 999_999
@@ -35,6 +41,8 @@ class ItemRequest:
     unit_amount: int
     quantity: int
     currency: str
+    tax_behavior: str = DEFAULT_TAX_BEHAVIOR
+    tax_code: str | None = None
 
     @property
     def amount(self) -> int:
@@ -49,7 +57,7 @@ class SessionRequest:
     cancel_url: str | None
     items: list[ItemRequest]
     currency: Currency
-    shipping_amounts: list[int]  # one fixed amount per shipping option
+    shipping_rates: list[Rate]  # the shipping options, in order
     expires_at: int
     metadata: dict[str, Any]
     client_reference_id: str | None
@@ -58,43 +66,59 @@ class SessionRequest:
     shipping_address_collection: dict[str, Any] | None
     locale: str | None
     allow_promotion_codes: bool
+    discount: Discount | None = None  # from ``discounts``
+    collection: Collection = field(default_factory=Collection)
 
     @property
     def subtotal(self) -> int:
         return sum(item.amount for item in self.items)
 
-    @property
-    def shipping_amount(self) -> int:
-        """The first shipping option is the one preselected (and charged)."""
-        return self.shipping_amounts[0] if self.shipping_amounts else 0
+    def priced(self, shipping_index: int, discount: Discount | None) -> amounts.Priced:
+        """The amounts with the ``shipping_index``-th option chosen and ``discount`` applied."""
+        rate = self.shipping_rates[shipping_index] if self.shipping_rates else None
+        return amounts.price(
+            [(item.amount, item.tax_behavior) for item in self.items],
+            (rate.amount, rate.tax_behavior) if rate else None,
+            amount_off=discount.amount_off if discount else 0,
+            taxed=self.automatic_tax,
+            step=self.currency.step,
+        )
 
-    @property
-    def total(self) -> int:
-        return self.subtotal + self.shipping_amount
 
-
-def parse_session_request(params: dict[str, Any], now: int) -> SessionRequest:
+def parse_session_request(
+    params: dict[str, Any], now: int, known_rates: Mapping[str, dict[str, Any]] | None = None
+) -> SessionRequest:
+    """``known_rates``: the stored shipping rates an option may name, by id."""
     check_mode(params.get("mode"))
     success_url = check_urls(params)
     items = parse_line_items(params.get("line_items") or [])
     currency = single_currency(items)
-    shipping = parse_shipping_amounts(params.get("shipping_options") or [], currency)
-    check_amounts(items, shipping, currency)
-    return SessionRequest(
+    rates = parse_shipping_options(
+        params.get("shipping_options") or [], currency, known_rates or {}
+    )
+    request = SessionRequest(
         success_url=success_url,
         cancel_url=params.get("cancel_url"),
         items=items,
         currency=currency,
-        shipping_amounts=shipping,
+        shipping_rates=rates,
         expires_at=parse_expires_at(params.get("expires_at"), now),
         metadata=check_metadata(params.get("metadata") or {}),
         client_reference_id=check_reference(params.get("client_reference_id")),
         customer_email=check_email(params.get("customer_email")),
-        automatic_tax=str((params.get("automatic_tax") or {}).get("enabled", "false")) == "true",
+        automatic_tax=bool_param(
+            (params.get("automatic_tax") or {}).get("enabled"), "automatic_tax[enabled]"
+        ),
         shipping_address_collection=params.get("shipping_address_collection"),
         locale=params.get("locale"),
-        allow_promotion_codes=str(params.get("allow_promotion_codes")) == "true",
+        allow_promotion_codes=bool_param(
+            params.get("allow_promotion_codes"), "allow_promotion_codes"
+        ),
+        discount=parse_discounts(params),
+        collection=parse_collection(params),
     )
+    check_amounts(request)
+    return request
 
 
 # Mode and URLs ---------------------------------------------------------------
@@ -153,7 +177,14 @@ def parse_line_item(item: dict[str, Any], path: str) -> ItemRequest:
     name = (product_data.get("name") or "").strip()
     if not name:
         raise missing(f"{path}[price_data][product_data][name]")
-    return ItemRequest(name, unit_amount, quantity, currency.code)
+    return ItemRequest(
+        name,
+        unit_amount,
+        quantity,
+        currency.code,
+        check_tax_behavior(price_data.get("tax_behavior"), f"{path}[price_data][tax_behavior]"),
+        check_tax_code(product_data.get("tax_code"), f"{path}[price_data][product_data][tax_code]"),
+    )
 
 
 def parse_currency(value: Any, param: str) -> Currency:
@@ -189,34 +220,20 @@ def single_currency(items: list[ItemRequest]) -> Currency:
     return currency
 
 
-# Shipping options ------------------------------------------------------------
-def parse_shipping_amounts(options: list[Any], currency: Currency) -> list[int]:
-    """The fixed amount of each shipping option, in the line items' currency."""
-    return [
-        parse_shipping_amount(option, f"shipping_options[{index}]", currency)
-        for index, option in enumerate(options)
-    ]
-
-
-def parse_shipping_amount(option: dict[str, Any], path: str, currency: Currency) -> int:
-    fixed = (option.get("shipping_rate_data") or {}).get("fixed_amount") or {}
-    fixed_path = f"{path}[shipping_rate_data][fixed_amount]"
-    amount = int_param(fixed.get("amount"), f"{fixed_path}[amount]")
-    if str(fixed.get("currency", "")).lower() != currency.code:
-        raise invalid(
-            "The shipping rate's currency must match the line items' currency.",
-            f"{fixed_path}[currency]",
-        )
-    return amount
-
-
 # Amounts ---------------------------------------------------------------------
-def check_amounts(items: list[ItemRequest], shipping: list[int], currency: Currency) -> None:
-    """Each unit amount and the total: the currency's step, minimum and eight digits."""
-    total = sum(item.amount for item in items) + (shipping[0] if shipping else 0)
-    for param, amount in [("line_items", i.unit_amount) for i in items] + [("amount_total", total)]:
-        check_step(amount, currency, param)
-    if total < currency.minimum:
+def check_amounts(request: SessionRequest) -> None:
+    """Each amount and the total due (the first shipping option chosen, any discount and
+    tax applied): the currency's step, minimum and eight digits. A discount may bring
+    the total to 0 (a no-cost order)."""
+    currency = request.currency
+    for item in request.items:
+        check_step(item.unit_amount, currency, "line_items")
+    total = request.priced(0, request.discount).total
+    check_step(total, currency, "amount_total")
+    for index, rate in enumerate(request.shipping_rates):
+        param = f"shipping_options[{index}][shipping_rate_data][fixed_amount][amount]"
+        check_step(rate.amount, currency, param)
+    if total < currency.minimum and not (total == 0 and request.discount):
         minimum = currencies.format_plain(currency.minimum, currency)
         raise invalid(
             "The Checkout Session's total amount due must add up to at least "

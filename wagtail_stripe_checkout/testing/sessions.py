@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from typing import Any
 
-from . import objects
+from . import objects, session_totals, shipping
 from .errors import StripeHTTPError, int_param, not_found
 from .events import deliver, record_event
+from .expand import expand as expand_paths
 from .session_rules import parse_session_request
 from .state import Host
 
@@ -26,26 +28,35 @@ def get_session(host: Host, session_id: str) -> dict[str, Any]:
 def create_session(host: Host, params: dict[str, Any], api_version: str | None) -> dict[str, Any]:
     """``POST /v1/checkout/sessions``."""
     now = int(time.time())
-    request = parse_session_request(params, now)
+    with host.lock:
+        known_rates = copy.deepcopy(host.state.shipping_rates)
+    request = parse_session_request(params, now, known_rates)
     session_id = objects.new_id("cs_test")
     url = f"{host.api_base}/pay/{session_id}"
-    session = objects.checkout_session(
-        session_id, request, url=url, api_version=api_version, now=now
-    )
-    line_items = [objects.line_item(item, now) for item in request.items]
     with host.lock:
+        rates = shipping.store_rates(host, request.shipping_rates, now)
+        request = dataclasses.replace(request, shipping_rates=rates)
+        session = objects.checkout_session(
+            session_id, request, url=url, api_version=api_version, now=now
+        )
+        line_items = [objects.line_item(item, now) for item in request.items]
+        session_totals.start(session, line_items, request)
         host.state.sessions[session_id] = session
         host.state.line_items[session_id] = line_items
-    return objects.public(session)
+    return _expanded(host, session, params.get("expand") or [])
 
 
 def retrieve_session(host: Host, session_id: str, expand: list[str]) -> dict[str, Any]:
-    """``GET /v1/checkout/sessions/:id``, optionally with ``expand[]=line_items``."""
+    """``GET /v1/checkout/sessions/:id``, with ``expand[]`` (``line_items``, ``invoice``,
+    ``discounts.promotion_code``, ``discounts.coupon``, ``shipping_cost.shipping_rate``...)."""
     with host.lock:
-        result = objects.public(get_session(host, session_id))
-        if "line_items" in expand:
-            result["line_items"] = line_item_list(host, session_id)
-        return result
+        return _expanded(host, get_session(host, session_id), expand)
+
+
+def _expanded(host: Host, session: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    session_id = session["id"]
+    extras = {"line_items": lambda: line_item_list(host, session_id)}
+    return expand_paths(host, objects.public(session), paths, extras)
 
 
 def line_item_list(host: Host, session_id: str) -> dict[str, Any]:

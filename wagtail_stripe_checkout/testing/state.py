@@ -51,6 +51,11 @@ class State:
     faults: list[Fault] = field(default_factory=list)
     charges: dict[str, dict[str, Any]] = field(default_factory=dict)  # by payment intent
     refunds: list[dict[str, Any]] = field(default_factory=list)
+    shipping_rates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The test coupon and promotion code (see ``discounts``), made on first use.
+    coupons: dict[str, dict[str, Any]] = field(default_factory=dict)
+    promotion_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class Host(Protocol):
