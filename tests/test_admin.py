@@ -293,3 +293,106 @@ def test_users_without_permission_cannot_see_orders(client, orders):
     assert denied(response)
     assert "alice@example.com" not in response.content.decode()
     assert unchanged(paid)
+
+
+def staff(client, *codenames):
+    """A logged-in member of staff with admin access, order viewing and ``codenames``."""
+    user = get_user_model().objects.create_user("staff", "staff@example.com", "pw")
+    group = Group.objects.create(name="Shop staff")
+    wanted = ("access_admin", "view_order", *codenames)
+    group.permissions.add(*Permission.objects.filter(codename__in=wanted))
+    user.groups.add(group)
+    client.force_login(user)
+    return user
+
+
+def test_refund_page_has_wagtails_header_breadcrumbs_and_money_in_the_currencys_decimals(
+    editor, orders
+):
+    paid, _ = orders
+    html = editor.get(f"{ORDERS}refund/{paid.pk}/").content.decode()
+    assert f"Refund {paid.reference}" in html
+    assert "data-w-breadcrumbs" in html or "w-breadcrumbs" in html
+    assert f'href="{ORDERS}inspect/{paid.pk}/"' in html  # the order, in the breadcrumbs
+    assert 'value="17.54"' in html and 'step="0.01"' in html
+    jpy = OrderFactory.create(paid=True, currency="JPY", subtotal=1500, shipping=500)
+    html = editor.get(f"{ORDERS}refund/{jpy.pk}/").content.decode()
+    assert 'value="2000"' in html and 'step="1"' in html
+
+
+def test_a_refund_stripe_refuses_shows_stripes_message(editor, orders, stripe_stand_in):
+    paid, _ = orders  # Stripe (the stand-in) knows no charge for pi_alice
+    response = editor.post(f"{ORDERS}refund/{paid.pk}/", {"amount": "5.00"}, follow=True)
+    html = response.content.decode()
+    assert f"Stripe did not refund order {paid.reference}: No such payment_intent" in html
+    paid.refresh_from_db()
+    assert (paid.status, paid.refunded_amount) == ("paid", 0)
+
+
+def test_refunds_are_capped_by_what_stripe_charged(editor, site):
+    # $1.00 off with a promotion code: Stripe charged 16.54, not our 17.54.
+    order = OrderFactory.create(paid=True, charged_total=1654, charged_discount=100)
+    html = editor.get(f"{ORDERS}refund/{order.pk}/").content.decode()
+    assert 'value="16.54"' in html
+    response = editor.post(f"{ORDERS}refund/{order.pk}/", {"amount": "17.54"})
+    assert "At most $16.54 can be refunded." in response.content.decode()
+
+
+def test_mark_shipped_needs_its_permission_emails_and_is_in_the_history(
+    client, orders, mailoutbox, django_capture_on_commit_callbacks
+):
+    paid, pending = orders
+    staff(client)
+    url = f"{ORDERS}ship/{paid.pk}/"
+    assert "Mark shipped" not in client.get(f"{ORDERS}inspect/{paid.pk}/").content.decode()
+    assert denied(client.get(url))
+    assert denied(client.post(url, {"carrier": "Post"}))
+    assert unchanged(paid) and mailoutbox == []
+    user = staff_with(client, "fulfil_order")
+    html = client.get(url).content.decode()
+    assert f"Ship {paid.reference}" in html and "Carrier" in html
+    form = {
+        "carrier": "Royal Mail",
+        "tracking_number": "RM123",
+        "tracking_url": "https://t.example/RM123",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, form, follow=True)
+    assert f"Order {paid.reference} is shipped" in response.content.decode()
+    paid.refresh_from_db()
+    assert (paid.status, paid.carrier, paid.tracking_number) == ("shipped", "Royal Mail", "RM123")
+    (email,) = mailoutbox
+    assert email.subject == f"Your Test shop order {paid.reference} has shipped"
+    assert "Tracking number: RM123" in email.body and "https://t.example/RM123" in email.body
+    inspect = client.get(f"{ORDERS}inspect/{paid.pk}/").content.decode()
+    assert "Order shipped" in inspect and "Royal Mail" in inspect and user.username in inspect
+    assert "Email sent" in inspect
+    # Once only; a pending order cannot be shipped.
+    response = client.post(url, form, follow=True)
+    assert "cannot be marked shipped (it is Shipped)" in response.content.decode()
+    assert len(mailoutbox) == 1
+    assert (
+        "cannot be marked shipped"
+        in client.get(f"{ORDERS}ship/{pending.pk}/", follow=True).content.decode()
+    )
+
+
+def staff_with(client, codename):
+    user = get_user_model().objects.get(username="staff")
+    user.groups.get().permissions.add(Permission.objects.get(codename=codename))
+    user = get_user_model().objects.get(pk=user.pk)
+    client.force_login(user)
+    return user
+
+
+def test_notes_are_added_to_the_history_by_staff_who_may(client, orders):
+    paid, _ = orders
+    staff(client)
+    note = f"{ORDERS}note/{paid.pk}/"
+    assert denied(client.post(note, {"text": "Customer called"}))
+    staff_with(client, "fulfil_order")
+    response = client.post(note, {"text": "Customer called about the colour"}, follow=True)
+    html = response.content.decode()
+    assert "Note added to order" in html
+    assert "Customer called about the colour" in html and "staff@example.com" not in html
+    assert "Write the note first." in client.post(note, {"text": " "}, follow=True).content.decode()

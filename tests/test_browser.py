@@ -38,13 +38,30 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("sandbox")
+def sandbox_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("sandbox")
+
+
+@pytest.fixture(scope="module")
+def sandbox_mail(sandbox_dir):
+    """The emails the sandbox sent, newest last."""
+
+    def read():
+        files = sorted((sandbox_dir / "mail").glob("*.log"), key=lambda p: p.stat().st_mtime)
+        return [f.read_text() for f in files]
+
+    return read
+
+
+@pytest.fixture(scope="module")
+def sandbox(sandbox_dir):
+    tmp = sandbox_dir
     port = free_port()
     env = {
         **os.environ,
         "SANDBOX_DB": str(tmp / "db.sqlite3"),
         "SANDBOX_MEDIA_ROOT": str(tmp / "media"),
+        "SANDBOX_EMAIL_DIR": str(tmp / "mail"),
         "DJANGO_SETTINGS_MODULE": "sandbox.settings.dev",
     }
     env.pop("WSC_DB", None)
@@ -283,3 +300,55 @@ def test_inline_email_validation_before_anything_is_sent(sandbox, browser):
     page.get_by_role("button", name="Proceed to payment").click()
     assert page.locator(".wsc-field-error").inner_text() == "Enter a valid email address."
     assert "/checkout/" in page.url
+
+
+def test_a_shopper_picks_express_uses_a_code_and_gets_the_shipped_email(
+    sandbox, browser, sandbox_mail
+):
+    page = browser.new_page()
+    violations = watch_csp(page)
+    fill_cart(page, sandbox)
+    page.get_by_role("link", name="Proceed to checkout").click()
+    page.wait_for_load_state()
+    page.get_by_label("Email").fill("express@example.com")
+    # Choosing the rate updates the totals at once (JavaScript), keeping the email.
+    page.get_by_label("Express (1–2 days): $15.00").check()
+    page.wait_for_load_state()
+    page.wait_for_selector("text=Shipping: Express (1–2 days)")
+    assert page.get_by_label("Email").input_value() == "express@example.com"
+    # $28.49 + $15.00 = $43.49; tax 8.25% = $3.59 → $47.08
+    assert page.locator("[data-wsc-total]").inner_text() == "$47.08"
+    page.get_by_role("button", name="Proceed to payment").click()
+    page.wait_for_url("**/pay/cs_test_*")
+    page.get_by_label("Promotion code").fill("TESTCODE100")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_load_state()
+    assert "Pay 46.08 USD" in page.content()
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_role("button", name="Pay", exact=True).click()
+    page.wait_for_url("**/checkout/thank-you/?session_id=cs_test_*")
+    assert page.locator("[data-wsc-total]").inner_text() == "$46.08"
+    assert "Promotion code TESTCODE100 applied." in page.content()
+    reference = page.locator(".wsc-result__status").inner_text().split()[1]
+
+    staff = browser.new_page(viewport={"width": 1280, "height": 1200})
+    staff.goto(sandbox + "/admin/login/")
+    staff.fill("#id_username", "admin")
+    staff.fill("#id_password", "changeme")
+    staff.click("button[type=submit]")
+    staff.wait_for_load_state()
+    staff.goto(sandbox + "/admin/shop/orders/")
+    staff.get_by_role("link", name=reference).click()
+    staff.get_by_role("link", name="Mark shipped…").click()
+    staff.get_by_label("Carrier").fill("UPS")
+    staff.get_by_label("Tracking number").fill("1Z999AA10123456784")
+    staff.get_by_label("Tracking link").fill(
+        "https://www.ups.com/track?tracknum=1Z999AA10123456784"
+    )
+    staff.get_by_role("button", name="Mark shipped and email the shopper").click()
+    staff.wait_for_load_state()
+    assert f"Order {reference} is shipped" in staff.content()
+    shipped = [m for m in sandbox_mail() if f"{reference} has shipped" in m]
+    assert len(shipped) == 1
+    assert "To: express@example.com" in shipped[0] and "1Z999AA10123456784" in shipped[0]
+    assert violations == []

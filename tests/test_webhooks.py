@@ -327,8 +327,11 @@ def test_status_changes_are_written_to_wagtails_log(checkout, stripe_stand_in):
     stripe_stand_in.pay(session_id)
     post_event(event_of(stripe_stand_in, "checkout.session.completed"))
     order = Order.objects.get()
-    entries = ModelLogEntry.objects.filter(object_id=str(order.pk)).values_list("action", flat=True)
-    assert list(entries) == ["wagtail_stripe_checkout.order.paid"]
+    entries = ModelLogEntry.objects.filter(object_id=str(order.pk)).order_by("timestamp", "pk")
+    assert [(e.action, e.data.get("kind")) for e in entries] == [
+        ("wagtail_stripe_checkout.order.paid", None),
+        ("wagtail_stripe_checkout.order.email_sent", "confirmation"),
+    ]
 
 
 def test_confirmation_and_staff_emails(checkout, stripe_stand_in, settings):
@@ -343,7 +346,7 @@ def test_confirmation_and_staff_emails(checkout, stripe_stand_in, settings):
         shopper.subject == f"Your localhost order {order.reference}"
         or order.reference in shopper.subject
     )
-    assert "2 × Mug  $15.54" in shopper.body and "Total: $17.54" in shopper.body
+    assert "2 × Mug  $15.54" in shopper.body and "Total paid: $17.54" in shopper.body
     html = shopper.alternatives[0][0]  # type: ignore[attr-defined]
     assert "<strong>$17.54</strong>" in html and "Hello Sam," in html
     assert staff.to == ["staff@shop.example"]

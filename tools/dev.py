@@ -75,6 +75,19 @@ def start_stand_in(host: str, port: int, webhook_url: str, secret: str) -> tuple
     return proc, line.rsplit(" at ", 1)[1].strip()
 
 
+def stop_all(children: list[subprocess.Popen[Any]]) -> None:
+    """Stop every process this command started: ask all first, then insist."""
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    for child in children:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
 def serve(host: str, port: int, stand_in_port: int) -> int:
     if not port_is_free(host, port):
         print(f"Port {port} on {host} is in use; choose another with --port.", file=sys.stderr)
@@ -83,10 +96,7 @@ def serve(host: str, port: int, stand_in_port: int) -> int:
     children: list[subprocess.Popen[Any]] = []
 
     def stop(signum: int, frame: object) -> None:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-        raise SystemExit(0)
+        raise SystemExit(0)  # the finally block below stops the children
 
     signal.signal(signal.SIGTERM, stop)
     try:
@@ -118,10 +128,60 @@ def serve(host: str, port: int, stand_in_port: int) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-                child.wait(timeout=10)
+        stop_all(children)
+
+
+# Screenshots the documentation shows: taken as, and kept in docs/_static/ as.
+SCREENSHOTS_FOR_DOCS = {
+    "admin-shop-settings-checkout.png": "editor-checkout-options.png",
+    "admin-shop-settings-shipping.png": "editor-shipping-zones.png",
+    "admin-order.png": "editor-order.png",
+    "checkout-phone.png": "shopper-checkout-phone.png",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def screenshots(python: Path) -> int:
+    """A fresh sandbox in a temporary folder, photographed, then stopped."""
+    import shutil
+    import tempfile
+    import time
+    import urllib.request
+
+    tmp = Path(tempfile.mkdtemp(prefix="wsc-screenshots-"))
+    port = free_port()
+    env = {**os.environ, "SANDBOX_DB": str(tmp / "db.sqlite3"), "SANDBOX_MEDIA_ROOT": str(tmp)}
+    server = subprocess.Popen(
+        [str(python), __file__, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(180):
+            try:
+                urllib.request.urlopen(base + "/", timeout=2)  # noqa: S310 (our own sandbox)
+                break
+            except OSError:
+                time.sleep(0.5)
+        out = ROOT / "screenshots"
+        code = subprocess.call(
+            [str(python), str(ROOT / "tools" / "screenshots.py"), base, str(out)]
+        )
+        docs = ROOT / "docs" / "_static"
+        docs.mkdir(exist_ok=True)
+        for shot, name in SCREENSHOTS_FOR_DOCS.items():
+            if (out / shot).exists():
+                shutil.copyfile(out / shot, docs / name)
+        print(f"Screenshots in {out}; the docs' in {docs}.")
+        return code
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> int:
@@ -137,6 +197,9 @@ def main() -> int:
             "--stand-in-port", type=int, default=0, help="the Stripe stand-in's port (0: any free)"
         )
     sub.add_parser("test", help="install and run the test suite (extra args go to pytest)")
+    sub.add_parser(
+        "screenshots", help="screenshots of a fresh sandbox into screenshots/ and docs/_static/"
+    )
     args, rest = parser.parse_known_args()
 
     if args.command == "demo":
@@ -152,6 +215,8 @@ def main() -> int:
         )
     if args.command == "serve":
         return serve(args.host, args.port, args.stand_in_port)
+    if args.command == "screenshots":
+        return screenshots(ensure_venv("test"))
     python = ensure_venv("test,lint")
     # pytest exits 5 when it collected nothing: that is a failure here too.
     return subprocess.call([str(python), "-m", "pytest", *rest], cwd=ROOT)

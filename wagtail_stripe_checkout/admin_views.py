@@ -1,16 +1,10 @@
-"""The orders admin: a read-only viewset with an inspect page and a refund action."""
+"""The orders admin: a read-only viewset with the order's page (details, what
+Stripe charged and collected, history, notes) and its actions (refund, ship)."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django import forms
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,12 +13,9 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from . import pricing
-from .fulfilment import RefundError, request_refund
+from .admin_actions import RefundView, ShipView, can_fulfil, can_refund, note_view
+from .history import order_history
 from .models import Order
-from .services import StripeServiceError
-
-REFUND_PERMISSION = "wagtail_stripe_checkout.refund_order"
 
 
 class ReadOnlyPolicy(ModelPermissionPolicy):
@@ -45,96 +36,15 @@ class ReadOnlyPolicy(ModelPermissionPolicy):
 
 
 class TotalColumn(Column):
+    """What Stripe charged (our total until paid), and what was refunded of it."""
+
     def get_value(self, instance: Any) -> str:
         value = instance.total_display
-        if instance.refunded_amount and instance.status == Order.Status.PAID:
+        if instance.refunded_amount and instance.status != Order.Status.REFUNDED:
             value += " " + _("(%(amount)s refunded)") % {
                 "amount": instance.display(instance.refunded_amount)
             }
         return value
-
-
-class RefundForm(forms.Form):
-    amount = forms.DecimalField(label=gettext_lazy("Amount to refund"), min_value=Decimal(0))
-
-    def __init__(self, *args: Any, order: Order, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.order = order
-        currency = order.currency_info
-        self.fields["amount"].help_text = _("At most %(max)s.") % {
-            "max": order.display(order.refundable_amount)
-        }
-        self.fields["amount"].initial = pricing.from_minor(order.refundable_amount, currency)
-
-    def clean_amount(self) -> int:
-        value = self.cleaned_data["amount"]
-        try:
-            minor = pricing.to_minor(value, self.order.currency_info)
-        except (pricing.PricingError, InvalidOperation) as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        if minor <= 0:
-            raise forms.ValidationError(_("Enter an amount greater than zero."))
-        if minor > self.order.refundable_amount:
-            raise forms.ValidationError(
-                _("At most %(max)s can be refunded.")
-                % {"max": self.order.display(self.order.refundable_amount)}
-            )
-        return minor
-
-
-def can_refund(user: Any) -> bool:
-    return bool(user.has_perm(REFUND_PERMISSION))
-
-
-def refund_view(request: HttpRequest, pk: int) -> HttpResponse:
-    if not can_refund(request.user):
-        raise PermissionDenied
-    order = get_object_or_404(Order, pk=pk)
-    inspect_url = reverse("wagtail_stripe_checkout_orders:inspect", args=[order.pk])
-    if order.refundable_amount <= 0 or not order.stripe_payment_intent_id:
-        messages.error(
-            request, _("Order %(number)s has nothing left to refund.") % {"number": order.reference}
-        )
-        return redirect(inspect_url)
-    form = RefundForm(request.POST or None, order=order)
-    if request.method == "POST" and form.is_valid():
-        _refund(request, order, form.cleaned_data["amount"])
-        return redirect(inspect_url)
-    return TemplateResponse(
-        request,
-        "wagtail_stripe_checkout/admin/refund.html",
-        {
-            "order": order,
-            "form": form,
-            "inspect_url": inspect_url,
-            "page_title": _("Refund %(number)s") % {"number": order.reference},
-        },
-    )
-
-
-def _refund(request: HttpRequest, order: Order, amount: int) -> None:
-    try:
-        refund = request_refund(order, amount, request.user)
-    except (RefundError, StripeServiceError) as exc:
-        reason = (
-            str(exc)
-            if isinstance(exc, RefundError)
-            else exc.log_details.get("code") or exc.__class__.__name__
-        )
-        messages.error(
-            request,
-            _("Stripe did not refund order %(number)s: %(reason)s")
-            % {"number": order.reference, "reason": reason},
-        )
-        return
-    messages.success(
-        request,
-        _(
-            "Refund of %(amount)s for order %(number)s sent to Stripe (%(status)s). "
-            "The order's status changes when Stripe confirms it."
-        )
-        % {"amount": order.display(amount), "number": order.reference, "status": refund.status},
-    )
 
 
 class OrderViewSet(ModelViewSet):
@@ -166,7 +76,7 @@ class OrderViewSet(ModelViewSet):
         StatusTagColumn(
             "get_status_display",
             label=gettext_lazy("Status"),
-            primary=lambda o: o.status == "paid",
+            primary=lambda o: o.status in ("paid", "shipped"),
             sort_key="status",
         ),
     ]
@@ -177,25 +87,44 @@ class OrderViewSet(ModelViewSet):
     list_export = [
         "reference",
         "created_at",
+        "paid_at",
         "status",
         "email",
         "name",
+        "customer_name",
+        "customer_phone",
         "currency",
         "subtotal_amount",
+        "discount_amount",
+        "promotion_code",
         "tax_amount",
         "shipping_amount",
         "total_amount",
         "refunded_total_amount",
+        "shipping_rate_name",
+        "shipping_address_text",
+        "tax_ids_text",
+        "custom_fields_text",
+        "shipped_at",
+        "carrier",
+        "tracking_number",
+        "invoice_url",
         "stripe_session_id",
         "stripe_payment_intent_id",
     ]
     export_headings = {
         "reference": "Order",
+        "customer_name": "Name at Stripe",
         "subtotal_amount": "Subtotal",
+        "discount_amount": "Discount",
         "tax_amount": "Tax",
         "shipping_amount": "Shipping",
-        "total_amount": "Total",
+        "total_amount": "Total charged",
         "refunded_total_amount": "Refunded",
+        "shipping_rate_name": "Shipping rate",
+        "shipping_address_text": "Ship to",
+        "tax_ids_text": "Tax IDs",
+        "custom_fields_text": "Answers",
     }
     export_filename = "orders"
     inspect_template_name = "wagtail_stripe_checkout/admin/order_inspect.html"
@@ -203,33 +132,42 @@ class OrderViewSet(ModelViewSet):
     class InspectView(ModelViewSet.inspect_view_class):
         def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
             context: dict[str, Any] = super().get_context_data(**kwargs)
-            order = self.object
+            order, user = self.object, self.request.user
             context.update(
                 order=order,
                 lines=list(order.lines.all()),
                 events=list(order.events.all()[:50]),
-                can_refund=can_refund(self.request.user) and order.refundable_amount > 0,
-                refund_url=reverse("wagtail_stripe_checkout_orders:refund", args=[order.pk]),
+                history=order_history(order),
+                can_refund=can_refund(user) and order.refundable_amount > 0,
+                can_ship=can_fulfil(user) and order.can_ship,
+                can_note=can_fulfil(user),
+                note_url=_url("note", order),
             )
             return context
 
         @property
         def header_buttons(self) -> list[Any]:
+            order, user = self.object, self.request.user
             buttons = list(super().header_buttons)
-            if can_refund(self.request.user) and self.object.refundable_amount > 0:
+            if can_fulfil(user) and order.can_ship:
                 buttons.append(
-                    HeaderButton(
-                        _("Refund"),
-                        url=reverse("wagtail_stripe_checkout_orders:refund", args=[self.object.pk]),
-                        icon_name="undo",
-                    )
+                    HeaderButton(_("Mark shipped"), url=_url("ship", order), icon_name="mail")
+                )
+            if can_refund(user) and order.refundable_amount > 0:
+                buttons.append(
+                    HeaderButton(_("Refund"), url=_url("refund", order), icon_name="undo")
                 )
             return buttons
 
     inspect_view_class = InspectView
 
     def get_urlpatterns(self) -> list[Any]:
-        return [*super().get_urlpatterns(), path("refund/<int:pk>/", refund_view, name="refund")]
+        return [
+            *super().get_urlpatterns(),
+            path("refund/<int:pk>/", RefundView.as_view(), name="refund"),
+            path("ship/<int:pk>/", ShipView.as_view(), name="ship"),
+            path("note/<int:pk>/", note_view, name="note"),
+        ]
 
     inspect_view_fields = [
         "reference",
@@ -238,6 +176,17 @@ class OrderViewSet(ModelViewSet):
         "paid_at",
         "email",
         "name",
+        "customer_name",
+        "customer_phone",
+        "shipping_rate_name",
+        "promotion_code",
+        "shipped_at",
+        "carrier",
+        "tracking_number",
         "stripe_session_id",
         "stripe_payment_intent_id",
     ]
+
+
+def _url(action: str, order: Order) -> str:
+    return reverse(f"wagtail_stripe_checkout_orders:{action}", args=[order.pk])

@@ -22,9 +22,9 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from wagtail.log_actions import log
 
 from . import emails, stock
+from .history import log_action
 from .models import Order
 from .order_states import PAID_STATUSES, OrderEvent, Transition, next_transition
 from .services import CheckoutSession, Refund, StripeServiceError, get_gateway
@@ -73,18 +73,6 @@ class Changes:
 EventFor = OrderEvent | Callable[[Order], OrderEvent]
 
 
-def log_action(
-    order: Order, action: str, data: dict[str, Any] | None = None, user: Any = None
-) -> None:
-    """A Wagtail log entry on the order (shown in the admin's history)."""
-    log(
-        instance=order,
-        action=f"wagtail_stripe_checkout.order.{action}",
-        user=user,
-        data=data or {},
-    )
-
-
 def transition(
     lookup: dict[str, Any],
     event: EventFor,
@@ -128,6 +116,8 @@ def _announce(order: Order, rule: Transition, signal_kwargs: dict[str, Any]) -> 
     rule.signal.send(sender=Order, order=order, **signal_kwargs)
     if rule.event is OrderEvent.PAY:
         emails.send_paid_emails(order)
+    elif rule.event is OrderEvent.SHIP:
+        emails.send_shipped_email(order)
 
 
 def _take_stock_again(order: Order) -> None:
@@ -284,6 +274,34 @@ def fail(order_or_session: Order | str) -> Change:
     else:
         lookup = {"stripe_session_id": order_or_session}
     return transition(lookup, OrderEvent.FAIL, changes=_closed)
+
+
+# Fulfilment by staff -----------------------------------------------------------
+
+
+def mark_shipped(
+    order: Order, *, carrier: str = "", tracking_number: str = "", tracking_url: str = "", user: Any
+) -> Change:
+    """Staff sent the goods: the order is shipped and the shopper gets an email
+    with the tracking link. Once: marking it again changes nothing."""
+
+    def changes(locked: Order) -> Changes:
+        return Changes(
+            fields={
+                "shipped_at": timezone.now(),
+                "carrier": carrier[:100],
+                "tracking_number": tracking_number[:100],
+                "tracking_url": tracking_url[:2000],
+            },
+            log_data={"carrier": carrier, "tracking_number": tracking_number},
+        )
+
+    return transition({"pk": order.pk}, OrderEvent.SHIP, changes=changes, user=user)
+
+
+def add_note(order: Order, text: str, user: Any) -> None:
+    """A staff note in the order's history."""
+    log_action(order, "note", {"text": text.strip()[:2000]}, user)
 
 
 # Refunds -------------------------------------------------------------------

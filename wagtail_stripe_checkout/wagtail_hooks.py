@@ -34,5 +34,9 @@ def register_order_log_actions(actions: object) -> None:
         ("refunded", _("Order refunded")),
         ("partially_refunded", _("Order partially refunded")),
         ("refund_requested", _("Refund requested from Stripe")),
+        ("shipped", _("Order shipped")),
+        ("note", _("Note")),
+        ("email_sent", _("Email sent")),
+        ("email_failed", _("Email failed")),
     ]:
         actions.register_action(f"wagtail_stripe_checkout.order.{action}", label, label)  # type: ignore[attr-defined]

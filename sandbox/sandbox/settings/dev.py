@@ -7,10 +7,20 @@ from .base import *  # noqa: F403
 DEBUG = True
 SECRET_KEY = "sandbox-development-only"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+# Emails go to the console, or to files in SANDBOX_EMAIL_DIR (the browser tests
+# read them there).
+_mail_dir = os.environ.get("SANDBOX_EMAIL_DIR")
+_mail_backend = "filebased" if _mail_dir else "console"
 if django.VERSION >= (6, 1):  # Django 6.1 refuses EMAIL_BACKEND beside MAILERS
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    MAILERS = {
+        "default": {
+            "BACKEND": f"django.core.mail.backends.{_mail_backend}.EmailBackend",
+            **({"OPTIONS": {"file_path": _mail_dir}} if _mail_dir else {}),
+        }
+    }
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    EMAIL_BACKEND = f"django.core.mail.backends.{_mail_backend}.EmailBackend"
+    EMAIL_FILE_PATH = _mail_dir
 
 # shop: with no Stripe keys in the environment, talk to the offline stand-in
 # that `tools/dev.py serve` starts beside the site (test mode, no network, no

@@ -1,0 +1,66 @@
+"""Existing shops survive the upgrade: a flat shipping fee becomes one zone with
+one rate that charges exactly what the fee did."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+APP = "wagtail_stripe_checkout"
+BEFORE = (APP, "0005_shipping_zones_charged_amounts_fulfilment")
+AFTER = (APP, "0007_remove_flat_shipping")
+
+
+def migrate(target):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([target])
+    return executor.loader.project_state([target]).apps
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_flat_fee_becomes_one_zone_with_one_rate():
+    old = migrate(BEFORE)
+    site = old.get_model("wagtailcore", "Site").objects.get(is_default_site=True)
+    settings = old.get_model(APP, "ShopSettings").objects.create(
+        site_id=site.pk,
+        currency="GBP",
+        shipping_fee=Decimal("3.950"),
+        free_shipping_threshold=Decimal("50.000"),
+        shipping_countries="GB, IE",
+    )
+    try:
+        new = migrate(AFTER)
+        zone = new.get_model(APP, "ShippingZone").objects.get(settings_id=settings.pk)
+        rate = zone.rates.get()
+        assert (zone.name, zone.countries) == ("Shipping", "GB, IE")
+        assert (rate.name, rate.amount, rate.free_over) == (
+            "Standard",
+            Decimal("3.950"),
+            Decimal("50.000"),
+        )
+        # And back: the fee is restored from the zone.
+        old = migrate(BEFORE)
+        restored = old.get_model(APP, "ShopSettings").objects.get(pk=settings.pk)
+        assert (restored.shipping_fee, restored.shipping_countries) == (Decimal("3.950"), "GB, IE")
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_shop_that_shipped_nothing_gets_no_zone():
+    old = migrate(BEFORE)
+    site = old.get_model("wagtailcore", "Site").objects.get(is_default_site=True)
+    old.get_model(APP, "ShopSettings").objects.create(site_id=site.pk, currency="USD")
+    try:
+        new = migrate(AFTER)
+        assert not new.get_model(APP, "ShippingZone").objects.exists()
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())

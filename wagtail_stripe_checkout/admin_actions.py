@@ -1,0 +1,223 @@
+"""What staff do to an order in the admin: refund it, mark it shipped, add a note.
+
+Each action has its own permission (``refund_order``, ``fulfil_order``), a page
+with Wagtail's header and breadcrumbs and a confirmation step, and goes
+through :mod:`.fulfilment`, which writes the order's history.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django.views.generic.edit import FormView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from . import pricing
+from .fulfilment import RefundError, add_note, mark_shipped, request_refund
+from .models import Order
+from .services import StripeServiceError
+
+REFUND_PERMISSION = "wagtail_stripe_checkout.refund_order"
+FULFIL_PERMISSION = "wagtail_stripe_checkout.fulfil_order"
+
+
+def can_refund(user: Any) -> bool:
+    return bool(user.has_perm(REFUND_PERMISSION))
+
+
+def can_fulfil(user: Any) -> bool:
+    return bool(user.has_perm(FULFIL_PERMISSION))
+
+
+def inspect_url(order: Order) -> str:
+    return reverse("wagtail_stripe_checkout_orders:inspect", args=[order.pk])
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(label=gettext_lazy("Amount to refund"), min_value=Decimal(0))
+
+    def __init__(self, *args: Any, order: Order, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.order = order
+        currency = order.currency_info
+        field = self.fields["amount"]
+        field.help_text = _("At most %(max)s: what Stripe charged, less what was refunded.") % {
+            "max": order.display(order.refundable_amount)
+        }
+        # The currency's own decimals: 18.50 in USD, 500 in JPY, 1.230 in KWD.
+        field.initial = pricing.from_minor(order.refundable_amount, currency)
+        field.widget = forms.NumberInput(attrs={"step": f"{Decimal(1).scaleb(-currency.exponent)}"})
+
+    def clean_amount(self) -> int:
+        value = self.cleaned_data["amount"]
+        try:
+            minor = pricing.to_minor(value, self.order.currency_info)
+        except (pricing.PricingError, InvalidOperation) as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        if minor <= 0:
+            raise forms.ValidationError(_("Enter an amount greater than zero."))
+        if minor > self.order.refundable_amount:
+            raise forms.ValidationError(
+                _("At most %(max)s can be refunded.")
+                % {"max": self.order.display(self.order.refundable_amount)}
+            )
+        return minor
+
+
+class ShipForm(forms.Form):
+    carrier = forms.CharField(label=gettext_lazy("Carrier"), max_length=100, required=False)
+    tracking_number = forms.CharField(
+        label=gettext_lazy("Tracking number"), max_length=100, required=False
+    )
+    tracking_url = forms.URLField(
+        label=gettext_lazy("Tracking link"),
+        max_length=2000,
+        required=False,
+        assume_scheme="https",
+        help_text=gettext_lazy("The shopper's email links to it."),
+    )
+
+    def __init__(self, *args: Any, order: Order, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+
+class OrderActionView(WagtailAdminTemplateMixin, FormView):
+    """A page about one order with a form, behind a permission."""
+
+    template_name = "wagtail_stripe_checkout/admin/order_action.html"
+    permission = ""
+    order: Order
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.has_perm(self.permission):
+            raise PermissionDenied
+        self.order = get_object_or_404(Order, pk=kwargs["pk"])
+        refused = self.refusal()
+        if refused:
+            messages.error(request, refused)
+            return HttpResponseRedirect(inspect_url(self.order))
+        return super().dispatch(request, *args, **kwargs)
+
+    def refusal(self) -> str:
+        return ""
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "order": self.order}
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("wagtail_stripe_checkout_orders:index"), "label": _("Orders")},
+            {"url": inspect_url(self.order), "label": self.order.reference},
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)
+        context.update(order=self.order, inspect_url=inspect_url(self.order))
+        return context
+
+    def get_success_url(self) -> str:
+        return inspect_url(self.order)
+
+
+class RefundView(OrderActionView):
+    permission = REFUND_PERMISSION
+    form_class = RefundForm
+    header_icon = "undo"
+    submit_label = gettext_lazy("Yes, refund")
+
+    def get_page_title(self) -> str:
+        return _("Refund %(number)s") % {"number": self.order.reference}
+
+    def refusal(self) -> str:
+        if self.order.refundable_amount > 0 and self.order.stripe_payment_intent_id:
+            return ""
+        return _("Order %(number)s has nothing left to refund.") % {"number": self.order.reference}
+
+    def form_valid(self, form: RefundForm) -> HttpResponse:
+        amount = form.cleaned_data["amount"]
+        try:
+            refund = request_refund(self.order, amount, self.request.user)
+        except (RefundError, StripeServiceError) as exc:
+            messages.error(
+                self.request,
+                _("Stripe did not refund order %(number)s: %(reason)s")
+                % {"number": self.order.reference, "reason": _refusal_reason(exc)},
+            )
+            return HttpResponseRedirect(self.get_success_url())
+        messages.success(
+            self.request,
+            _(
+                "Refund of %(amount)s for order %(number)s sent to Stripe (%(status)s). "
+                "The order's status changes when Stripe confirms it."
+            )
+            % {
+                "amount": self.order.display(amount),
+                "number": self.order.reference,
+                "status": refund.status,
+            },
+        )
+        return HttpResponseRedirect(self.get_success_url())
+
+
+def _refusal_reason(exc: Exception) -> str:
+    """Stripe's own message (for staff), or what the service layer knows."""
+    if isinstance(exc, StripeServiceError):
+        return exc.stripe_message or str(exc.log_details.get("code") or type(exc).__name__)
+    return str(exc)
+
+
+class ShipView(OrderActionView):
+    permission = FULFIL_PERMISSION
+    form_class = ShipForm
+    header_icon = "mail"
+    submit_label = gettext_lazy("Mark shipped and email the shopper")
+
+    def get_page_title(self) -> str:
+        return _("Ship %(number)s") % {"number": self.order.reference}
+
+    def refusal(self) -> str:
+        if self.order.can_ship:
+            return ""
+        return _("Order %(number)s cannot be marked shipped (it is %(status)s).") % {
+            "number": self.order.reference,
+            "status": self.order.get_status_display(),
+        }
+
+    def form_valid(self, form: ShipForm) -> HttpResponse:
+        change = mark_shipped(self.order, user=self.request.user, **form.cleaned_data)
+        if change.applied:
+            messages.success(
+                self.request,
+                _("Order %(number)s is shipped; the shopper gets an email.")
+                % {"number": self.order.reference},
+            )
+        return HttpResponseRedirect(self.get_success_url())
+
+
+@require_POST
+def note_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A staff note in the order's history (from the order's page)."""
+    if not can_fulfil(request.user):
+        raise PermissionDenied
+    order = get_object_or_404(Order, pk=pk)
+    text = request.POST.get("text", "").strip()
+    if text:
+        add_note(order, text, request.user)
+        messages.success(
+            request, _("Note added to order %(number)s.") % {"number": order.reference}
+        )
+    else:
+        messages.error(request, _("Write the note first."))
+    return HttpResponseRedirect(inspect_url(order))

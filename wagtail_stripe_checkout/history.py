@@ -1,0 +1,61 @@
+"""An order's history: Wagtail log entries, one per status change, refund,
+note and email, with who and when (shown on the order's page in the admin)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from wagtail.log_actions import log, registry
+from wagtail.models import ModelLogEntry
+
+from .models import Order
+
+PREFIX = "wagtail_stripe_checkout.order."
+
+
+def log_action(
+    order: Order, action: str, data: dict[str, Any] | None = None, user: Any = None
+) -> None:
+    """Add ``wagtail_stripe_checkout.order.<action>`` to the order's history."""
+    log(instance=order, action=f"{PREFIX}{action}", user=user, data=data or {})
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    when: datetime
+    action: str
+    label: str
+    who: str
+    detail: str
+
+
+def _detail(order: Order, action: str, data: dict[str, Any]) -> str:
+    parts = []
+    if data.get("from"):
+        parts.append(f"{data['from']} → {action.removeprefix(PREFIX)}")
+    if isinstance(data.get("amount"), int):
+        parts.append(order.display(data["amount"]))
+    for key in ("text", "kind", "carrier", "tracking_number", "refund", "error"):
+        if data.get(key):
+            parts.append(str(data[key]))
+    return " · ".join(parts)
+
+
+def order_history(order: Order) -> list[HistoryEntry]:
+    """Newest first."""
+    entries = ModelLogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Order), object_id=str(order.pk)
+    ).select_related("user")
+    return [
+        HistoryEntry(
+            when=entry.timestamp,
+            action=entry.action,
+            label=str(registry.get_action_label(entry.action)),
+            who=entry.user_display_name if entry.user_id else "Stripe / shop",
+            detail=_detail(order, entry.action, entry.data or {}),
+        )
+        for entry in entries.order_by("-timestamp", "-pk")
+    ]
