@@ -296,3 +296,24 @@ def test_partial_then_full_refund_from_the_admin(
     assert "has nothing left to refund" in response.content.decode()
     labels = [entry.label for entry in order_history(order)]
     assert labels[:2] == ["Order refunded", "Refund requested from Stripe"]
+
+
+def test_tax_added_on_top_is_recorded_as_tax_not_as_goods(
+    client, shop, checkout_pages, stripe_stand_in, committed
+):
+    configure_shop(
+        shop,
+        tax_mode="added",
+        tax_rate=Decimal("10"),
+        zones=[("US", "US", [("Standard", "5.00", None)])],
+    )
+    mug = ProductFactory.create(name="Mug", price=Decimal("20.00"))
+    client.post(ADD, {"product": mug.pk, "quantity": "1"})
+    checkout, _result = checkout_pages
+    session, _url = buy(client, checkout, stripe_stand_in, committed)
+    order = Order.objects.get()
+    # Stripe's subtotal holds our tax line (2.50); the order shows it as tax.
+    assert session["amount_subtotal"] == 2250
+    totals = order.totals
+    assert (totals.subtotal, totals.tax, totals.shipping, totals.total) == (2000, 250, 500, 2750)
+    assert totals.subtotal - totals.discount + totals.shipping + totals.tax == totals.total

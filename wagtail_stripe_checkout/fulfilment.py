@@ -23,7 +23,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from . import emails, stock
+from . import emails, pricing, stock
 from .history import log_action
 from .models import Order
 from .order_states import PAID_STATUSES, OrderEvent, Transition, next_transition
@@ -183,9 +183,9 @@ def _paid_changes(session: CheckoutSession, order: Order) -> Changes:
         fields={
             "paid_at": timezone.now(),
             "stripe_payment_intent_id": session.payment_intent_id or "",
-            "charged_subtotal": session.amount_subtotal,
+            "charged_subtotal": _items(session, order),
             "charged_discount": session.amount_discount,
-            "charged_tax": session.amount_tax,
+            "charged_tax": session.amount_tax + _tax_line(order),
             "charged_shipping": session.amount_shipping,
             "charged_total": session.amount_total,
             "promotion_code": (got.promotion_code or got.promotion_code_id)[:100],
@@ -203,6 +203,18 @@ def _paid_changes(session: CheckoutSession, order: Order) -> Changes:
         },
         log_data={"amount": session.amount_total, "currency": order.currency},
     )
+
+
+def _tax_line(order: Order) -> int:
+    """Tax the shop adds on top goes to Stripe as a line item of its own."""
+    return order.tax if order.tax_mode == pricing.TaxMode.ADDED.value else 0
+
+
+def _items(session: CheckoutSession, order: Order) -> int | None:
+    """Stripe's subtotal without that tax line: the goods alone."""
+    if session.amount_subtotal is None:
+        return None
+    return session.amount_subtotal - _tax_line(order)
 
 
 def _with_details(session: CheckoutSession) -> CheckoutSession:
