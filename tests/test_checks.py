@@ -110,3 +110,25 @@ def test_limit_numbers_must_be_whole_numbers(settings, name, value):
     settings.DEBUG = True
     setattr(settings, f"WAGTAIL_STRIPE_CHECKOUT_{name}", value)
     assert ids(check_limits()) == ["wagtail_stripe_checkout.E014"]
+
+
+def test_no_key_is_needed_in_development_against_the_stand_in(keys, settings):
+    settings.WAGTAIL_STRIPE_CHECKOUT_API_BASE = "http://127.0.0.1:12111"
+    assert keys(debug=True) == []
+    # Without DEBUG a missing key is an error whatever the API base.
+    assert "wagtail_stripe_checkout.E001" in ids(keys())
+
+
+@pytest.mark.parametrize(
+    ("secret", "ok"),
+    [
+        ("whsec_test_fake", True),
+        ("whsec_" + "A1b2+/=" * 5, True),
+        ("whsec_localdevelopment", True),
+        ("whsec_short", False),
+        ("whsec_with space", False),
+        ("wh_sec_0123456789", False),
+    ],
+)
+def test_webhook_secrets_are_whsec_and_at_least_eight_more_characters(keys, secret, ok):
+    assert (ids(keys(SK_TEST, PK_TEST, secret)) == []) is ok
