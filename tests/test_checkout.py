@@ -88,7 +88,7 @@ def test_proceed_to_payment_saves_the_order_then_redirects_303_to_stripe(shop_wi
     assert p["success_url"] == f"http://testserver{result.url}?session_id={{CHECKOUT_SESSION_ID}}"
     assert p["cancel_url"] == f"http://testserver{checkout.url}?cancelled={order.public_id}"
     assert int(p["expires_at"]) >= time.time() + 30 * 60
-    assert p["locale"] == "auto"
+    assert p["locale"] == "en"  # the page's language
     assert stand_in.session(order.stripe_session_id)["amount_total"] == order.total == 3577
 
 
@@ -431,3 +431,24 @@ def test_a_cart_that_changed_since_it_was_shown_is_not_sent_to_stripe(shop_with_
     again = pay(client, checkout)  # confirmed at the new price
     assert again.status_code == 303
     assert Order.objects.get().subtotal == 2 * 800 + 1250
+
+
+@pytest.mark.parametrize(
+    ("language", "setting", "locale"),
+    [
+        ("fr", "", "fr"),
+        ("de-at", "", "de"),
+        ("pt-br", "", "pt-BR"),
+        ("gd", "", "auto"),
+        ("fr", "auto", "auto"),
+        ("de", "ja", "ja"),
+    ],
+)
+def test_checkout_speaks_the_pages_language(shop_with_cart, settings, language, setting, locale):
+    client, checkout, _result, stand_in = shop_with_cart
+    settings.LANGUAGE_CODE = language
+    settings.WAGTAIL_STRIPE_CHECKOUT_CHECKOUT_LOCALE = setting
+    assert pay(client, checkout).status_code == 303
+    (create,) = stand_in.requests_to("/v1/checkout/sessions", method="POST")
+    assert create.params["locale"] == locale
+    assert Order.objects.get().language == language

@@ -85,8 +85,9 @@ class AppSettings:
 
     @property
     def CHECKOUT_LOCALE(self) -> str:
-        """Stripe Checkout's language: ``"auto"`` follows the shopper's browser."""
-        return str(self._get("CHECKOUT_LOCALE", "auto"))
+        """Stripe Checkout's language. Empty (the default): the page's language
+        when Stripe speaks it, else ``"auto"`` (the shopper's browser)."""
+        return str(self._get("CHECKOUT_LOCALE", "") or "")
 
     # Emails --------------------------------------------------------------------
     @property

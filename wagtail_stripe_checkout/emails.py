@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from .conf import app_settings
 from .history import log_action
@@ -45,6 +46,15 @@ def _subject(template: str, context: dict[str, Any]) -> str:
 
 
 def _send(order: Order, kind: str, template: str, to: list[str], *, html: bool) -> None:
+    with translation.override(order.language or settings.LANGUAGE_CODE):
+        message = _message(order, template, to, html=html)
+    message.send()
+    log_action(order, "email_sent", {"kind": kind})
+    logger.info("order_email_sent", extra={"order": order.reference, "kind": kind})
+
+
+def _message(order: Order, template: str, to: list[str], *, html: bool) -> EmailMultiAlternatives:
+    """The email, in the language of the order."""
     context = _context(order)
     message = EmailMultiAlternatives(
         subject=_subject(f"{BASE}{template}_subject.txt", context),
@@ -54,9 +64,7 @@ def _send(order: Order, kind: str, template: str, to: list[str], *, html: bool) 
     )
     if html:
         message.attach_alternative(render_to_string(f"{BASE}{template}.html", context), "text/html")
-    message.send()
-    log_action(order, "email_sent", {"kind": kind})
-    logger.info("order_email_sent", extra={"order": order.reference, "kind": kind})
+    return message
 
 
 def send_order_confirmation(order: Order) -> None:

@@ -23,7 +23,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from wagtail.models import Site
 
@@ -157,6 +157,7 @@ def _replace(
         shipping=totals.shipping,
         total=totals.total,
         shipping_country=priced.shipping.country if priced.shipping else "",
+        language=(translation.get_language() or "")[:15],
         shipping_rate_name=totals.shipping_label[:150],
         checkout_key=key,
         browser_key=browser,

@@ -24,6 +24,7 @@ from . import pricing
 from .cart import CartLine, PricedCart
 from .conf import app_settings
 from .models import Order, ShopSettings
+from .services import checkout_locale
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ def session_params(
         "success_url": urls.success_url,
         "cancel_url": urls.cancel_url,
         "expires_at": _expires_at(order),
-        "locale": app_settings.CHECKOUT_LOCALE,
+        "locale": app_settings.CHECKOUT_LOCALE or checkout_locale(order.language),
         **shipping_params(priced),
         **checkout_options(request, settings),
     }

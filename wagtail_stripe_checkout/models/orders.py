@@ -79,6 +79,8 @@ class Order(models.Model):
     # once when the session expires, is cancelled or its payment fails.
     stock_reserved = models.BooleanField(default=False, editable=False)
     refunded_amount = models.BigIntegerField(_("refunded"), default=0)
+    # The shopper's language at checkout: Checkout's locale and the emails follow it.
+    language = models.CharField(_("language"), max_length=15, blank=True)
     shipping_country = models.CharField(_("shipping country"), max_length=2, blank=True)
     shipping_rate_name = models.CharField(_("shipping rate"), max_length=150, blank=True)
 

@@ -13,7 +13,7 @@ from .errors import (
     StripeUnavailable,
     TimedOut,
 )
-from .gateway import StripeGateway, get_gateway
+from .gateway import StripeGateway, checkout_locale, checkout_locales, get_gateway
 from .objects import CheckoutSession, Event, LineItem, MalformedEvent, Refund, session_from_dict
 from .signatures import InvalidSignature, verify_webhook
 
@@ -36,6 +36,8 @@ __all__ = [
     "StripeServiceError",
     "StripeUnavailable",
     "TimedOut",
+    "checkout_locale",
+    "checkout_locales",
     "get_gateway",
     "session_from_dict",
     "verify_webhook",

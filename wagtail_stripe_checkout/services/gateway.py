@@ -9,11 +9,14 @@ typed values and raise only :mod:`.errors` exceptions.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any, TypeVar
 
 import stripe
+from stripe.params.checkout import SessionCreateParams
 
 from .. import __version__
 from ..conf import app_settings
@@ -157,6 +160,25 @@ class StripeGateway:
             session_id=session_id,
         )
         return _session_from_stripe(obj)
+
+
+@cache
+def checkout_locales() -> frozenset[str]:
+    """The languages Stripe Checkout speaks, read from the installed SDK's own
+    parameter types (``SessionCreateParams.locale``)."""
+    annotation = str(SessionCreateParams.__annotations__.get("locale", ""))
+    return frozenset(re.findall(r"'([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)?)'", annotation)) - {"auto"}
+
+
+def checkout_locale(language: str | None) -> str:
+    """Checkout's locale for a Django language code: ``fr`` → ``fr``, ``pt-br`` →
+    ``pt-BR``, ``de-at`` → ``de``; ``auto`` (the browser's) when Stripe has none."""
+    if not language:
+        return "auto"
+    base, _, region = language.replace("_", "-").partition("-")
+    by_lower = {code.lower(): code for code in checkout_locales()}
+    exact = f"{base}-{region}".lower() if region else base.lower()
+    return by_lower.get(exact) or by_lower.get(base.lower()) or "auto"
 
 
 def build_client(api_base: str | None = None) -> stripe.StripeClient:
