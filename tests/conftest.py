@@ -22,6 +22,9 @@ from tests.factories import (
 from tests.testapp.models import ShopContentPage
 from wagtail_stripe_checkout.models import Product, ShopSettings
 
+# The sandbox shop and a Chromium for the real-browser test modules.
+pytest_plugins = ["tests.support.sandbox"]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():

@@ -6,146 +6,70 @@ The sandbox is started exactly as the README's demo command starts it
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
+from playwright.sync_api import expect
 
-import pytest
+from tests.support.sandbox import BROWSER_MARKS
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
-
-ROOT = Path(__file__).resolve().parent.parent
-
-pytestmark: list[pytest.MarkDecorator] = [pytest.mark.browser]
-
-if not os.path.exists(CHROMIUM) and not os.environ.get("WSC_REQUIRE_BROWSER"):
-    pytestmark = [
-        pytest.mark.browser,
-        pytest.mark.skip(
-            reason=f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
-        ),
-    ]
+pytestmark = BROWSER_MARKS
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def add_to_cart(page, name, quantity=None):
+    """Click a product's buy button on the page and wait for the cart to say so."""
+    article = page.locator("article.wsc-product", has_text=name).first
+    if quantity is not None:
+        article.get_by_label("Quantity").fill(str(quantity))
+    article.get_by_role("button").click()
+    expect(page.locator(".wsc-messages")).to_contain_text(f"× {name} to your cart.")
 
 
-@pytest.fixture(scope="module")
-def sandbox_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("sandbox")
-
-
-@pytest.fixture(scope="module")
-def sandbox_mail(sandbox_dir):
-    """The emails the sandbox sent, newest last."""
-
-    def read():
-        files = sorted((sandbox_dir / "mail").glob("*.log"), key=lambda p: p.stat().st_mtime)
-        return [f.read_text() for f in files]
-
-    return read
-
-
-@pytest.fixture(scope="module")
-def sandbox(sandbox_dir):
-    tmp = sandbox_dir
-    port = free_port()
-    env = {
-        **os.environ,
-        "SANDBOX_DB": str(tmp / "db.sqlite3"),
-        "SANDBOX_MEDIA_ROOT": str(tmp / "media"),
-        "SANDBOX_EMAIL_DIR": str(tmp / "mail"),
-        "DJANGO_SETTINGS_MODULE": "sandbox.settings.dev",
-    }
-    env.pop("WSC_DB", None)
-    log = open(tmp / "server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "tools" / "dev.py"), "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("sandbox did not start:\n" + (tmp / "server.log").read_text())
-        time.sleep(0.5)
-    yield base
-    proc.terminate()  # tools/dev.py stops the server and the stand-in it started
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise
-    finally:
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def test_shopper_fills_edits_and_reviews_the_cart(sandbox, browser, tmp_path):
+def test_shopper_fills_edits_and_reviews_the_cart_without_a_reload(sandbox, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     page.goto(sandbox + "/")
-    assert page.get_by_text("Test mode").first.is_visible()
-
-    def card(name):
-        return page.locator("article.wsc-product", has_text=name).first
+    assert page.get_by_text("Test mode").count() == 1
+    page.evaluate("window.__sameDocument = true")  # gone if anything reloads the page
 
     # Two products from the home page: a grid button and the buy block with a quantity.
-    card("Canvas tote bag").get_by_role("button").click()
-    page.wait_for_load_state()
-    assert "Added 1 × Canvas tote bag to your cart." in page.locator(".wsc-messages").inner_text()
-    mug_block = page.locator(".wsc-buy-block article", has_text="Enamel mug")
-    mug_block.get_by_label("Quantity").fill("2")
-    mug_block.get_by_role("button").click()
-    page.wait_for_load_state()
-    assert "Added 2 × Enamel mug to your cart." in page.locator(".wsc-messages").inner_text()
-    card("Sticker pack").get_by_role("button").click()
-    page.wait_for_load_state()
-    assert "Cart: 4 items" in page.locator(".wsc-cart-summary").inner_text()
+    tote_button = page.locator("article.wsc-product", has_text="Canvas tote bag").first
+    tote_button = tote_button.get_by_role("button")
+    tote_button.click()
+    expect(page.locator(".wsc-messages")).to_have_text("Added 1 × Canvas tote bag to your cart.")
+    # Focus stays on the button; the live region is polite; the header follows.
+    assert page.evaluate("document.activeElement.textContent").startswith("Add to cart")
+    assert page.locator(".wsc-messages").get_attribute("aria-live") == "polite"
+    expect(page.locator("[data-wsc-cart-count]")).to_have_text("Cart: 1 item")
+    assert page.locator("[data-wsc-cart-subtotal]").inner_text() == "$18.50"
+    page.locator(".wsc-buy-block article", has_text="Enamel mug").get_by_label("Quantity").fill("2")
+    page.locator(".wsc-buy-block article", has_text="Enamel mug").get_by_role("button").click()
+    expect(page.locator(".wsc-messages")).to_have_text("Added 2 × Enamel mug to your cart.")
+    add_to_cart(page, "Sticker pack")
+    expect(page.locator("[data-wsc-cart-count]")).to_have_text("Cart: 4 items")
+    assert page.evaluate("window.__sameDocument") is True
 
     page.get_by_role("link", name="Cart: 4 items").click()
     page.wait_for_url("**/shop/cart/")
-    rows = page.locator("tr[data-wsc-line]")
-    assert rows.count() == 3
+    page.evaluate("window.__sameDocument = true")
+    lines = page.locator("[data-wsc-line]")
+    assert lines.count() == 3
 
-    # Change a quantity: 2 tote bags.
-    tote = rows.filter(has_text="Canvas tote bag")
+    # Change a quantity: 2 tote bags. The lines and totals are re-read in place
+    # and focus goes back to the field that was changed.
+    tote = lines.filter(has_text="Canvas tote bag")
     tote.get_by_label("Quantity of Canvas tote bag").fill("2")
-    tote.get_by_role("button", name="Update").click()
-    page.wait_for_load_state()
-    assert "Updated Canvas tote bag." in page.locator(".wsc-messages").inner_text()
+    tote.get_by_label("Quantity of Canvas tote bag").press("Enter")
+    expect(page.locator(".wsc-messages")).to_have_text("Updated Canvas tote bag.")
+    expect(tote.locator("[data-wsc-line-total]")).to_have_text("$37.00")
+    assert page.evaluate("document.activeElement.id") == tote.locator(
+        "input[type=number]"
+    ).get_attribute("id")
 
-    # Remove a line: the stickers.
-    page.locator("tr[data-wsc-line]", has_text="Sticker pack").get_by_role(
-        "button", name="Remove"
-    ).click()
-    page.wait_for_load_state()
-    assert page.locator("tr[data-wsc-line]").count() == 2
+    # Quantity 0 removes a line; so does Remove. Focus goes to the cart heading.
+    stickers = page.locator("[data-wsc-line]", has_text="Sticker pack")
+    stickers.get_by_label("Quantity of Sticker pack").fill("0")
+    stickers.get_by_role("button", name="Update").click()
+    expect(page.locator(".wsc-messages")).to_have_text("Removed Sticker pack from your cart.")
+    expect(page.locator("[data-wsc-line]")).to_have_count(2)
+    assert page.evaluate("document.activeElement.id") == "wsc-cart-heading"
+    assert page.evaluate("window.__sameDocument") is True
 
     # 2 × $18.50 + 2 × $12.00 = $61.00; shipping $5.00 (free only from $75.00);
     # sales tax 8.25% of items and shipping, $66.00, = $5.445 → $5.45; total $71.45.
@@ -154,23 +78,44 @@ def test_shopper_fills_edits_and_reviews_the_cart(sandbox, browser, tmp_path):
     assert page.locator("[data-wsc-shipping]").inner_text() == "$5.00"
     assert page.locator("[data-wsc-total]").inner_text() == "$71.45"
     assert (
-        page.locator("tr[data-wsc-line]", has_text="Canvas tote bag")
-        .locator("[data-wsc-line-total]")
-        .inner_text()
-        == "$37.00"
+        "Add $14.00 more for free Standard shipping."
+        in page.locator("[data-wsc-free-shipping]").inner_text()
     )
+    assert "8.25%" in page.locator(".wsc-totals").inner_text()
+    expect(page.locator("[data-wsc-cart-subtotal]")).to_have_text("$61.00")
     page.screenshot(path=str(tmp_path / "cart.png"), full_page=True)
 
+    page.locator("[data-wsc-line]", has_text="Enamel mug").get_by_role(
+        "button", name="Remove"
+    ).click()
+    expect(page.locator(".wsc-messages")).to_have_text("Removed Enamel mug from your cart.")
+    expect(page.locator("[data-wsc-line]")).to_have_count(1)
+    expect(page.locator("[data-wsc-cart-count]")).to_have_text("Cart: 2 items")
 
-def test_browser_validation_stops_a_bad_quantity_and_the_server_refuses_it_too(sandbox, browser):
+
+def test_one_message_per_field_from_javascript_and_the_same_rule_without_it(sandbox, browser):
     page = browser.new_page()
     page.goto(sandbox + "/")
     block = page.locator(".wsc-buy-block article", has_text="Enamel mug")
+    form = block.locator("form")
+    height = block.bounding_box()["height"]
     block.get_by_label("Quantity").fill("0")
     block.get_by_role("button").click()
-    # JavaScript keeps the shopper on the page with an inline message…
-    assert block.locator(".wsc-field-error").inner_text() == "Enter a whole number of at least 1."
-    # …and without JavaScript the server says the same and keeps the cart.
+    # The shopper stays on the page with one message, in the field's reserved
+    # slot (no browser bubble: the form is not left to native validation), and
+    # the block does not move.
+    error = block.locator(".wsc-field-error")
+    expect(error).to_have_text("Enamel mug: Enter a whole number of at least 1.")
+    assert form.evaluate("f => f.noValidate") is True
+    assert block.get_by_label("Quantity").get_attribute("aria-invalid") == "true"
+    assert block.bounding_box()["height"] == height
+    assert "Cart: empty" in page.locator(".wsc-cart-summary").inner_text()
+    # Fixing the number clears the message.
+    block.get_by_label("Quantity").fill("1")
+    block.get_by_role("button").click()
+    expect(page.locator(".wsc-messages")).to_have_text("Added 1 × Enamel mug to your cart.")
+    assert error.inner_text() == ""
+    # Without JavaScript the server says the same and keeps the cart.
     context = browser.new_context(java_script_enabled=False)
     nojs = context.new_page()
     nojs.goto(sandbox + "/")
@@ -178,8 +123,18 @@ def test_browser_validation_stops_a_bad_quantity_and_the_server_refuses_it_too(s
     block.get_by_label("Quantity").evaluate("el => { el.removeAttribute('min'); el.value = '-1'; }")
     block.get_by_role("button").click()
     nojs.wait_for_load_state()
-    assert "Enter a whole number of at least 1." in nojs.locator(".wsc-messages").inner_text()
+    assert (
+        "Enamel mug: Enter a whole number of at least 1."
+        in nojs.locator(".wsc-messages").inner_text()
+    )
     assert "Cart: empty" in nojs.locator(".wsc-cart-summary").inner_text()
+    # …and the forms work as plain forms.
+    nojs.locator("article.wsc-product", has_text="Canvas tote bag").first.get_by_role(
+        "button"
+    ).click()
+    nojs.wait_for_load_state()
+    assert "Added 1 × Canvas tote bag to your cart." in nojs.locator(".wsc-messages").inner_text()
+    assert "Cart: 1 item" in nojs.locator(".wsc-cart-summary").inner_text()
     context.close()
 
 
@@ -189,14 +144,8 @@ def fill_cart(page, base):
         page.get_by_role("button", name="Empty cart").click()
         page.wait_for_load_state()
     page.goto(base + "/")
-    page.locator("article.wsc-product", has_text="Canvas tote bag").first.get_by_role(
-        "button"
-    ).click()
-    page.wait_for_load_state()
-    page.locator("article.wsc-product", has_text="Dot-grid notebook").first.get_by_role(
-        "button"
-    ).click()
-    page.wait_for_load_state()
+    add_to_cart(page, "Canvas tote bag")
+    add_to_cart(page, "Dot-grid notebook")
     page.goto(base + "/shop/cart/")
     return page.locator("[data-wsc-total]").inner_text()
 
@@ -235,7 +184,7 @@ def test_shopper_pays_with_4242_and_sees_the_confirmation(sandbox, browser, tmp_
     page.wait_for_url("**/checkout/thank-you/?session_id=cs_test_*")
     assert "is confirmed and paid" in page.locator(".wsc-result__status").inner_text()
     assert page.locator("[data-wsc-total]").inner_text() == cart_total
-    lines = page.locator("tr[data-wsc-line]").all_inner_texts()
+    lines = page.locator("[data-wsc-line]").all_inner_texts()
     assert any("Canvas tote bag" in line for line in lines)
     assert any("Dot-grid notebook" in line for line in lines)
     assert "Cart: empty" in page.locator(".wsc-cart-summary").inner_text()
@@ -298,7 +247,8 @@ def test_inline_email_validation_before_anything_is_sent(sandbox, browser):
     page.wait_for_load_state()
     page.get_by_label("Email").fill("not-an-email")
     page.get_by_role("button", name="Proceed to payment").click()
-    assert page.locator(".wsc-field-error").inner_text() == "Enter a valid email address."
+    assert page.locator("#id_email-error").inner_text() == "Enter a valid email address."
+    assert page.locator("#id_name-error").inner_text() == ""  # one message, on its field
     assert "/checkout/" in page.url
 
 

@@ -50,26 +50,66 @@ def test_adding_stores_only_ids_and_quantities(client, mug):
 
 
 @pytest.mark.parametrize(
-    ("quantity", "message"),
+    ("quantity", "added", "updated"),
     [
-        ("-1", "Enter a whole number of at least 1."),
-        ("0", "Enter a whole number of at least 1."),
-        ("1.5", "Enter a whole number of at least 1."),
-        ("abc", "Enter a whole number of at least 1."),
-        ("", "Enter a whole number of at least 1."),
-        ("1e3", "Enter a whole number of at least 1."),
-        (str(10**9), "You can order at most 5 of Mug."),
-        ("6", "You can order at most 5 of Mug."),
+        (
+            "-1",
+            "Mug: Enter a whole number of at least 1.",
+            "Mug: Enter a whole number (0 removes it).",
+        ),
+        ("0", "Mug: Enter a whole number of at least 1.", None),  # 0 removes: see below
+        (
+            "1.5",
+            "Mug: Enter a whole number of at least 1.",
+            "Mug: Enter a whole number (0 removes it).",
+        ),
+        (
+            "abc",
+            "Mug: Enter a whole number of at least 1.",
+            "Mug: Enter a whole number (0 removes it).",
+        ),
+        (
+            "",
+            "Mug: Enter a whole number of at least 1.",
+            "Mug: Enter a whole number (0 removes it).",
+        ),
+        (
+            "1e3",
+            "Mug: Enter a whole number of at least 1.",
+            "Mug: Enter a whole number (0 removes it).",
+        ),
+        (str(10**9), "You can order at most 5 of Mug.", "You can order at most 5 of Mug."),
+        ("6", "You can order at most 5 of Mug.", "You can order at most 5 of Mug."),
     ],
 )
-def test_bad_quantities_are_refused_and_the_cart_is_unchanged(filled, mug, quantity, message):
+def test_bad_quantities_are_refused_naming_the_product_and_the_cart_is_unchanged(
+    filled, mug, quantity, added, updated
+):
     before = cart_session(filled)
     response = add(filled, mug.pk, quantity)
-    assert message in messages_of(response)
+    assert messages_of(response) == [added]
     assert cart_session(filled) == before
+    if updated is None:
+        return
     response = filled.post(UPDATE, {"product": mug.pk, "quantity": quantity}, follow=True)
-    assert message in messages_of(response)
+    assert messages_of(response) == [updated]
     assert cart_session(filled) == before
+
+
+def test_quantity_zero_removes_the_line(filled, mug):
+    response = filled.post(UPDATE, {"product": mug.pk, "quantity": "0"}, follow=True)
+    assert messages_of(response) == ["Removed Mug from your cart."]
+    assert cart_session(filled)["lines"] == {}
+    response = filled.post(API_ADD, {"product": mug.pk, "quantity": 2}, "application/json")
+    api_update = reverse("wagtail_stripe_checkout:api_cart_update")
+    body = filled.post(api_update, {"product": mug.pk, "quantity": 0}, "application/json").json()
+    assert body["message"] == "Removed Mug from your cart." and body["cart"]["lines"] == []
+
+
+def test_a_hidden_products_name_is_never_told(filled, make_product):
+    secret = make_product("3.00", name="Unreleased lamp", active=False)
+    response = add(filled, secret.pk, "abc")
+    assert messages_of(response) == ["Enter a whole number of at least 1."]
 
 
 @pytest.mark.parametrize("quantity", [-1, 0, 1.5, "abc", 10**9, True, None, [1]])
@@ -154,7 +194,7 @@ def test_update_remove_and_clear(client, mug, make_product):
     assert "Updated Mug." in messages_of(response)
     assert cart_session(client)["lines"][str(mug.pk)]["q"] == 3
     response = client.post(REMOVE, {"product": pen.pk}, follow=True)
-    assert "Removed from your cart." in messages_of(response)
+    assert "Removed Pen from your cart." in messages_of(response)
     assert list(cart_session(client)["lines"]) == [str(mug.pk)]
     response = client.post(REMOVE, {"product": pen.pk}, follow=True)
     assert "That product is not in your cart." in messages_of(response)

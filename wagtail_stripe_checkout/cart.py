@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import pricing
 from .conf import app_settings
@@ -49,10 +50,16 @@ class CartError(ValueError):
         self.field = field
 
 
-def parse_quantity(raw: Any) -> int:
-    """A positive whole number, from a form field or JSON; anything else is refused."""
+def parse_quantity(raw: Any, *, allow_zero: bool = False) -> int:
+    """A whole number of at least 1 (or 0, which removes a line, when changing a
+    quantity), from a form field or JSON; anything else is refused."""
+    message = (
+        _("Enter a whole number (0 removes it).")
+        if allow_zero
+        else _("Enter a whole number of at least 1.")
+    )
     if isinstance(raw, bool):
-        raise CartError(_("Enter a whole number of at least 1."))
+        raise CartError(message)
     if isinstance(raw, int):
         value = raw
     elif isinstance(raw, str) and _WHOLE_NUMBER.match(raw):
@@ -60,9 +67,9 @@ def parse_quantity(raw: Any) -> int:
     elif isinstance(raw, str) and re.match(r"^\s*[0-9]{7,}\s*$", raw):
         value = app_settings.MAX_QUANTITY + 1  # too many digits: over any cap
     else:
-        raise CartError(_("Enter a whole number of at least 1."))
-    if value < 1:
-        raise CartError(_("Enter a whole number of at least 1."))
+        raise CartError(message)
+    if value < (0 if allow_zero else 1):
+        raise CartError(message)
     return value
 
 
@@ -116,6 +123,21 @@ class PricedCart:
         """The shipping rate this cart is priced with; ``None`` when nothing ships."""
         return self.options.shipping
 
+    @property
+    def free_shipping_gap(self) -> int:
+        """How much more the items must come to for the rate to ship free (0: none)."""
+        quote = self.shipping
+        if quote is None or quote.free_over is None or not quote.amount or not self.lines:
+            return 0
+        return max(quote.free_over - self.totals.subtotal, 0)
+
+    @property
+    def count_label(self) -> str:
+        """``"Cart: 2 items"``, ``"Cart: empty"``: the header's words."""
+        if not self.count:
+            return _("Cart: empty")
+        return ngettext("Cart: %(n)s item", "Cart: %(n)s items", self.count) % {"n": self.count}
+
     def as_dict(self) -> dict[str, Any]:
         cur = self.currency
 
@@ -153,6 +175,11 @@ class PricedCart:
                 else None
             ),
             "total": money(self.totals.total),
+            "summary": {
+                "label": self.count_label,
+                "subtotal": pricing.format_amount(self.totals.subtotal, cur),
+            },
+            "free_shipping_gap": money(self.free_shipping_gap),
             "can_checkout": self.can_checkout,
             "problems": self.problems,
             "notices": self.notices,
@@ -360,10 +387,22 @@ class Cart:
         self._save()
         return product
 
+    def _quantity(self, pid: int, raw: Any, *, allow_zero: bool = False) -> int:
+        """The quantity, or a refusal that names the product (when the shopper may
+        know it: on sale, or already in the cart)."""
+        try:
+            return parse_quantity(raw, allow_zero=allow_zero)
+        except CartError as exc:
+            product = Product.objects.filter(pk=pid).first()
+            if product is None or not (product.active or str(pid) in self._lines):
+                raise
+            message = _("%(name)s: %(problem)s") % {"name": product.name, "problem": exc.message}
+            raise CartError(message) from None
+
     def add(self, product_id: Any, quantity: Any = 1) -> tuple[Product, int]:
         """Add ``quantity`` more of a product; returns it and the new line quantity."""
         pid = parse_product_id(product_id)
-        qty = parse_quantity(quantity)
+        qty = self._quantity(pid, quantity)
         key = str(pid)
         if key not in self._lines and len(self._lines) >= app_settings.MAX_CART_LINES:
             raise CartError(
@@ -374,18 +413,24 @@ class Cart:
         new_quantity = self._lines.get(key, {}).get("q", 0) + qty
         return self._set(pid, new_quantity, in_cart=key in self._lines), new_quantity
 
-    def set_quantity(self, product_id: Any, quantity: Any) -> Product:
+    def set_quantity(self, product_id: Any, quantity: Any) -> tuple[Product | None, int]:
+        """Change a line's quantity; 0 removes the line. Returns the product (``None``
+        if it went away) and the new quantity."""
         pid = parse_product_id(product_id)
-        qty = parse_quantity(quantity)
         if str(pid) not in self._lines:
             raise CartError(_("That product is not in your cart."), field="product")
-        return self._set(pid, qty, in_cart=True)
+        qty = self._quantity(pid, quantity, allow_zero=True)
+        if qty == 0:
+            return self.remove(pid), 0
+        return self._set(pid, qty, in_cart=True), qty
 
-    def remove(self, product_id: Any) -> None:
+    def remove(self, product_id: Any) -> Product | None:
+        """Remove a line; returns its product, if it still exists (for the message)."""
         pid = parse_product_id(product_id)
         if self._lines.pop(str(pid), None) is None:
             raise CartError(_("That product is not in your cart."), field="product")
         self._save()
+        return Product.objects.filter(pk=pid).first()
 
     def clear(self) -> None:
         self._lines = {}

@@ -22,21 +22,11 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from wagtail.models import Site
 
 from .conf import app_settings
+from .shortcuts import home_url
 
 logger = logging.getLogger("wagtail_stripe_checkout.errors")
-
-
-def home_url(request: HttpRequest) -> str:
-    """The site's root page (never a hard-coded ``/``)."""
-    try:
-        site = Site.find_for_request(request)
-        url = site.root_page.get_url(request) if site is not None else None
-    except Exception:  # a broken database must not break the error page
-        url = None
-    return url or "/"
 
 
 def _texts(status: int) -> tuple[str, str]:

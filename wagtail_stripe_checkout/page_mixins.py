@@ -46,6 +46,8 @@ from .models import ShopSettings
 
 logger = logging.getLogger("wagtail_stripe_checkout.pages")
 
+DETAILS_SESSION_KEY = "wagtail_stripe_checkout_details"
+
 
 class CheckoutForm(forms.Form):
     """Email and name, and where and how to ship when the shop ships.
@@ -57,6 +59,10 @@ class CheckoutForm(forms.Form):
         label=_("Email"),
         max_length=254,
         help_text=_("We send your receipt here."),
+        error_messages={
+            "required": _("Enter your email address."),
+            "invalid": _("Enter a valid email address."),
+        },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     name = forms.CharField(
@@ -165,11 +171,15 @@ class CheckoutPageMixin(models.Model):
 
     # Hooks ------------------------------------------------------------------
     def get_form(self, request: HttpRequest, *, bound: bool = True) -> forms.Form:
-        """The form, bound to the POST data; its shipping choices from the cart."""
+        """The form, bound to the POST data; its shipping choices from the cart.
+        Unbound, it shows what the shopper typed last (back from Stripe)."""
         shipping = ShippingChoices.for_cart(request, Cart.for_request(request).price())
-        data = request.POST if request.method == "POST" and bound else None
-        initial = {k: request.POST.get(k, "") for k in ("email", "name")} if not bound else None
-        return self.form_class(data, initial=initial, shipping=shipping)
+        if request.method == "POST" and bound:
+            return self.form_class(request.POST, shipping=shipping)
+        typed = request.POST if request.method == "POST" else {}
+        kept = request.session.get(DETAILS_SESSION_KEY) or {}
+        initial = {k: typed.get(k) or kept.get(k, "") for k in ("email", "name")}
+        return self.form_class(initial=initial, shipping=shipping)
 
     def process_shipping_choice(self, request: HttpRequest) -> HttpResponse:
         """ "Update shipping": keep the country and rate, show the new totals, keep
@@ -191,6 +201,12 @@ class CheckoutPageMixin(models.Model):
 
     def process_form_submission(self, request: HttpRequest, form: forms.Form) -> HttpResponse:
         """Save the pending order, create its Checkout Session and send the shopper there."""
+        # Kept in this browser's session: a cancel or a decline brings the shopper
+        # back to a form that still holds them.
+        request.session[DETAILS_SESSION_KEY] = {
+            "email": form.cleaned_data["email"],
+            "name": form.cleaned_data.get("name", ""),
+        }
         if self._shipping_changed(request, form):
             notice = gettext("Delivery changed. Please check the total and press the button again.")
             return self.render_form(

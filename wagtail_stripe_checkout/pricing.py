@@ -211,6 +211,14 @@ class Totals:
     discount: int = 0  # what Stripe took off (promotion codes); 0 until paid
     final: bool = False  # what Stripe charged, tax included, rather than our estimate
     shipping_label: str = ""  # the rate, e.g. "Standard (3-5 days)"
+    tax_rate: Decimal | None = None  # the rate added or included, when known
+
+    @property
+    def tax_rate_display(self) -> str:
+        """``"8.25%"``, or empty when the rate is not known (Stripe Tax, an order)."""
+        if not self.tax_rate or self.tax_mode not in (TaxMode.ADDED, TaxMode.INCLUDED):
+            return ""
+        return f"{self.tax_rate.normalize():f}%"
 
     @property
     def tax_included(self) -> bool:
@@ -309,6 +317,7 @@ def compute_totals(
         total=total,
         tax_mode=tax_mode,
         tax_label=tax_label,
+        tax_rate=tax_rate,
     )
 
 

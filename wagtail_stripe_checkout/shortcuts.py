@@ -7,6 +7,8 @@
 ``checkout_page(request)`` / ``checkout_url(request)``
     The live checkout page of the request's site (``None`` while it has none),
     looked up once per request.
+``home_url(request)``
+    The site's root page, where "Continue shopping" leads.
 """
 
 from __future__ import annotations
@@ -51,6 +53,16 @@ def checkout_page(request: HttpRequest) -> Any:
                     break
         _CHECKOUT_PAGES[request] = page
     return _CHECKOUT_PAGES[request]
+
+
+def home_url(request: HttpRequest) -> str:
+    """The site's root page (never a hard-coded ``/``)."""
+    try:
+        site = Site.find_for_request(request)
+        url = site.root_page.get_url(request) if site is not None else None
+    except Exception:  # a broken database must not break an error page
+        url = None
+    return url or "/"
 
 
 def checkout_url(request: HttpRequest) -> str | None:

@@ -93,61 +93,58 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
-@rate_limited("cart")
-def cart_add(request: HttpRequest) -> HttpResponseRedirect:
+def apply_cart_action(request: HttpRequest, action: str, data: Any) -> str:
+    """Change the cart as ``action`` says (only ids and quantities are read); the
+    message for the shopper. Raises :class:`CartError` with the refusal."""
     cart = Cart.for_request(request)
-    try:
-        product, _quantity = cart.add(
-            request.POST.get("product"), request.POST.get("quantity", "1")
-        )
-    except CartError as exc:
-        messages.error(request, exc.message)
+    if action == "add":
+        product, _total = cart.add(data.get("product"), data.get("quantity", 1))
+        added = parse_quantity(data.get("quantity", 1))  # already accepted by add()
+        return _("Added %(quantity)s × %(name)s to your cart.") % {
+            "quantity": added,
+            "name": product.name,
+        }
+    if action == "update":
+        changed, quantity = cart.set_quantity(data.get("product"), data.get("quantity"))
+        if quantity:
+            return _("Updated %(name)s.") % {"name": getattr(changed, "name", "")}
+        return _removed(changed)
+    if action == "remove":
+        return _removed(cart.remove(data.get("product")))
+    cart.clear()
+    return _("Your cart is empty.")
+
+
+def _removed(product: Any) -> str:
+    if product is None:
+        return _("Removed from your cart.")
+    return _("Removed %(name)s from your cart.") % {"name": product.name}
+
+
+def _form_action(action: str) -> View:
+    """The cart's HTML forms: a message, then back where the shopper was."""
+
+    @require_POST
+    @rate_limited("cart")
+    def view(request: HttpRequest) -> HttpResponse:
+        try:
+            messages.success(request, apply_cart_action(request, action, request.POST))
+        except CartError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(safe_next_url(request))
+        if action == "add" and request.POST.get("then") == "checkout":
+            fallback = reverse("wagtail_stripe_checkout:cart")
+            return HttpResponseRedirect(checkout_url(request) or fallback)
         return HttpResponseRedirect(safe_next_url(request))
-    added = parse_quantity(request.POST.get("quantity", "1"))  # already accepted by add()
-    messages.success(
-        request,
-        _("Added %(quantity)s × %(name)s to your cart.")
-        % {"quantity": added, "name": product.name},
-    )
-    if request.POST.get("then") == "checkout":
-        fallback = reverse("wagtail_stripe_checkout:cart")
-        return HttpResponseRedirect(checkout_url(request) or fallback)
-    return HttpResponseRedirect(safe_next_url(request))
+
+    view.__name__ = f"cart_{action}"
+    return view
 
 
-@require_POST
-@rate_limited("cart")
-def cart_update(request: HttpRequest) -> HttpResponseRedirect:
-    try:
-        product = Cart.for_request(request).set_quantity(
-            request.POST.get("product"), request.POST.get("quantity")
-        )
-    except CartError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Updated %(name)s.") % {"name": product.name})
-    return HttpResponseRedirect(safe_next_url(request))
-
-
-@require_POST
-@rate_limited("cart")
-def cart_remove(request: HttpRequest) -> HttpResponseRedirect:
-    try:
-        Cart.for_request(request).remove(request.POST.get("product"))
-    except CartError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Removed from your cart."))
-    return HttpResponseRedirect(safe_next_url(request))
-
-
-@require_POST
-@rate_limited("cart")
-def cart_clear(request: HttpRequest) -> HttpResponseRedirect:
-    Cart.for_request(request).clear()
-    messages.success(request, _("Your cart is empty."))
-    return HttpResponseRedirect(safe_next_url(request))
+cart_add = _form_action("add")
+cart_update = _form_action("update")
+cart_remove = _form_action("remove")
+cart_clear = _form_action("clear")
 
 
 # JSON endpoints: the same rules, for JavaScript and headless front-ends. -------
@@ -185,20 +182,11 @@ def _api_action(action: str) -> Any:
     @require_POST
     @rate_limited("cart", as_json=True)
     def view(request: HttpRequest) -> JsonResponse:
-        cart = Cart.for_request(request)
         try:
-            data = _payload(request)
-            if action == "add":
-                cart.add(data.get("product"), data.get("quantity", 1))
-            elif action == "update":
-                cart.set_quantity(data.get("product"), data.get("quantity"))
-            elif action == "remove":
-                cart.remove(data.get("product"))
-            else:
-                cart.clear()
+            message = apply_cart_action(request, action, _payload(request))
         except CartError as exc:
             return _error_json(request, exc)
-        return _cart_json(request)
+        return _cart_json(request, message=message)
 
     view.__name__ = f"api_cart_{action}"
     return view

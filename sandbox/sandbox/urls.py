@@ -5,6 +5,8 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from wagtail_stripe_checkout import error_pages
+
 urlpatterns: list = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
@@ -13,6 +15,12 @@ urlpatterns: list = [
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # With DEBUG on, Django shows its own technical 404 and 500 pages; these
+    # show the shop's, to look at and restyle while developing.
+    urlpatterns += [
+        path("errors/404/", error_pages.page_not_found),
+        path("errors/500/", error_pages.server_error),
+    ]
 
 urlpatterns += [path("", include(wagtail_urls))]
 

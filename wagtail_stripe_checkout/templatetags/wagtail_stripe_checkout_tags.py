@@ -6,6 +6,7 @@
 * ``{% product_price product %}``: the product's price in the shop's currency.
 * ``{{ amount|money:currency }}``: format a smallest-unit amount.
 * ``{% stripe_test_mode_badge %}``: a discreet badge while Stripe is in test mode.
+* ``{% shop_home_url %}``: the site's root page, for "Continue shopping".
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .. import pricing
 from ..cart import Cart
 from ..conf import app_settings
 from ..models import ShopSettings
-from ..shortcuts import priced_cart
+from ..shortcuts import home_url, priced_cart
 
 register = template.Library()
 
@@ -55,6 +56,9 @@ def buy_button(
     action: str = "cart",
 ) -> dict[str, Any]:
     request = _request(context)
+    most = product.limit_per_order(app_settings.MAX_QUANTITY) if product else 1
+    if product is not None and product.stock is not None:
+        most = max(1, min(most, product.stock))
     return {
         "request": request,
         "csrf_token": context.get("csrf_token"),
@@ -62,7 +66,7 @@ def buy_button(
         "label": label,
         "show_quantity": show_quantity,
         "action": action,
-        "max_quantity": product.limit_per_order(app_settings.MAX_QUANTITY) if product else 1,
+        "max_quantity": most,
         "next": request.get_full_path() if request is not None else "",
     }
 
@@ -102,6 +106,13 @@ def product_image(product: Any, spec: str, css_class: str = "") -> str:
     except (SourceImageIOError, InvalidFilterSpecError):
         return ""
     return rendition.img_tag({"class": css_class, "alt": ""})
+
+
+@register.simple_tag(takes_context=True)
+def shop_home_url(context: template.Context) -> str:
+    """The site's root page: where "Continue shopping" leads."""
+    request = _request(context)
+    return home_url(request) if request is not None else "/"
 
 
 @register.simple_tag
