@@ -31,16 +31,24 @@ def test_good_test_keys_pass(keys):
 
 
 def test_missing_secret_is_an_error_in_production_and_a_warning_in_debug(keys):
-    assert ids(keys()) == ["wagtail_stripe_checkout.E001"]
-    assert ids(keys(debug=True)) == ["wagtail_stripe_checkout.W001"]
+    assert ids(keys(webhook=WHSEC)) == ["wagtail_stripe_checkout.E001"]
+    assert ids(keys(webhook=WHSEC, debug=True)) == ["wagtail_stripe_checkout.W001"]
+
+
+def test_a_missing_webhook_secret_is_an_error_in_production_only(keys):
+    (error,) = keys(SK_TEST, PK_TEST)
+    assert error.id == "wagtail_stripe_checkout.E015"
+    assert "webhook events will be refused" in error.msg
+    assert "reconcile_stripe" in error.hint
+    assert keys(SK_TEST, PK_TEST, debug=True) == []  # developing: not every machine has one
 
 
 def test_malformed_keys_are_errors_with_hints(keys):
-    (error,) = keys("pk_test_" + "a" * 24, PK_TEST)
+    (error,) = keys("pk_test_" + "a" * 24, PK_TEST, WHSEC)
     assert error.id == "wagtail_stripe_checkout.E002"
     assert "publishable key" in error.hint
     assert "a" * 24 not in error.msg  # the key itself is never echoed
-    (error,) = keys(SK_TEST, SK_TEST)
+    (error,) = keys(SK_TEST, SK_TEST, WHSEC)
     assert error.id == "wagtail_stripe_checkout.E003"
     assert "never put it where browsers can read it" in error.hint
     (error,) = keys(SK_TEST, PK_TEST, "secret")
@@ -48,12 +56,12 @@ def test_malformed_keys_are_errors_with_hints(keys):
 
 
 def test_mixing_test_and_live_keys_is_an_error(keys):
-    assert ids(keys(SK_TEST, PK_LIVE)) == ["wagtail_stripe_checkout.E005"]
+    assert ids(keys(SK_TEST, PK_LIVE, WHSEC)) == ["wagtail_stripe_checkout.E005"]
 
 
 def test_live_keys_with_debug_warn(keys):
     assert ids(keys(SK_LIVE, PK_LIVE, debug=True)) == ["wagtail_stripe_checkout.W002"]
-    assert keys(SK_LIVE, PK_LIVE) == []
+    assert keys(SK_LIVE, PK_LIVE, WHSEC) == []
 
 
 def test_shop_options_are_checked(settings):

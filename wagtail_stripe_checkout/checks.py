@@ -71,6 +71,16 @@ def _publishable_key_errors(publishable: str) -> list[Any]:
 
 
 def _webhook_secret_errors(secrets: list[str]) -> list[Any]:
+    if not secrets and not settings.DEBUG:
+        return [
+            Error(
+                f"{PREFIX}WEBHOOK_SECRET is not set; Stripe's webhook events will be refused.",
+                hint="Without it, an order whose shopper closes the tab after paying stays "
+                "pending until reconcile_stripe runs. Set it to the signing secret (whsec_…) "
+                "on the endpoint's page in the Stripe Dashboard.",
+                id=ID.format("E015"),
+            )
+        ]
     return [
         Error(
             f"{PREFIX}WEBHOOK_SECRET is malformed ({_redact(value)}).",

@@ -41,10 +41,11 @@ def sdk(stand_in: StripeStandIn) -> stripe.StripeClient:
 
 @dataclass
 class WebhookReceiver:
-    """A site's webhook endpoint: keeps what Stripe POSTs, answers ``status``."""
+    """A site's webhook endpoint: keeps what Stripe POSTs, answers ``status`` and ``answer``."""
 
     url: str = ""
     status: int = 200
+    answer: bytes = b""
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     arrived: threading.Event = field(default_factory=threading.Event)
 
@@ -62,8 +63,9 @@ def webhook(stand_in: StripeStandIn) -> Iterator[WebhookReceiver]:
             receiver.received.append((dict(self.headers.items()), body))
             receiver.arrived.set()
             self.send_response(receiver.status)
-            self.send_header("Content-Length", "0")
+            self.send_header("Content-Length", str(len(receiver.answer)))
             self.end_headers()
+            self.wfile.write(receiver.answer)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -145,6 +145,24 @@ def test_a_failing_endpoint_is_recorded_and_the_event_can_be_redelivered(sdk, st
     assert [json.loads(b)["id"] for _h, b in webhook.received] == [event["id"], event["id"]]
 
 
+def test_each_delivery_is_logged_and_a_bad_secret_says_so(sdk, stand_in, webhook, caplog):
+    caplog.set_level("INFO", logger="wagtail_stripe_checkout.testing")
+    stand_in.pay(create(sdk))
+    (ok,) = caplog.records
+    assert ok.levelname == "INFO"
+    assert ok.getMessage().startswith("webhook checkout.session.completed (evt_")
+    assert ok.getMessage().endswith(f"to {webhook.url}: 200")
+    caplog.clear()
+    webhook.status, webhook.answer = 400, b'{"error": "invalid signature"}'
+    stand_in.pay(create(sdk))
+    (refused,) = caplog.records
+    assert refused.levelname == "WARNING"
+    assert "400 invalid signature. Is --webhook-secret the same as the site's" in (
+        refused.getMessage()
+    )
+    assert "invalid signature" in stand_in.state.deliveries[-1].error
+
+
 def test_an_unreachable_endpoint_is_recorded_without_a_status(sdk, stand_in):
     stand_in.webhook_url = "http://127.0.0.1:9/unreachable"
     stand_in.pay(create(sdk))

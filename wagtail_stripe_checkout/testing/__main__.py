@@ -10,6 +10,7 @@ on Ctrl-C or SIGTERM.
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -40,8 +41,17 @@ def main(argv: list[str] | None = None) -> int:
         webhook_url=args.webhook_url,
         webhook_secret=args.webhook_secret,
     )
+    # Each webhook delivery is reported on stderr, one line each.
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     with stand_in:
         print(f"Stripe stand-in (test mode, no money moves) at {stand_in.api_base}", flush=True)
+        if not (args.webhook_url and args.webhook_secret):
+            print(
+                "No --webhook-url and --webhook-secret: no webhook events will be delivered, "
+                "so orders are fulfilled only when the shopper returns to the site.",
+                file=sys.stderr,
+                flush=True,
+            )
         stopped.wait()
     return 0
 

@@ -6,6 +6,7 @@ import copy
 import hashlib
 import hmac
 import json
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -14,6 +15,8 @@ from typing import Any
 from . import objects
 from .errors import not_found
 from .state import Delivery, Host
+
+logger = logging.getLogger("wagtail_stripe_checkout.testing")
 
 WEBHOOK_USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 WEBHOOK_TIMEOUT = 30  # seconds
@@ -57,7 +60,23 @@ def deliver(host: Host, event: dict[str, Any]) -> Delivery | None:
     delivery = post_event(url, secret, event)
     with host.lock:
         host.state.deliveries.append(delivery)
+    log_delivery(delivery, url)
     return delivery
+
+
+def log_delivery(delivery: Delivery, url: str) -> None:
+    """One line per delivery; a refused one says what usually causes it."""
+    what = f"webhook {delivery.event_type} ({delivery.event_id}) to {url}"
+    if delivery.status is not None and 200 <= delivery.status < 300:
+        logger.info("%s: %s", what, delivery.status)
+    elif delivery.status == 400 and "signature" in (delivery.error or ""):
+        logger.warning(
+            "%s: 400 invalid signature. Is --webhook-secret the same as the site's "
+            "WAGTAIL_STRIPE_CHECKOUT_WEBHOOK_SECRET?",
+            what,
+        )
+    else:
+        logger.warning("%s: %s", what, delivery.error or delivery.status)
 
 
 def post_event(url: str, secret: str, event: dict[str, Any]) -> Delivery:
@@ -76,7 +95,8 @@ def post_event(url: str, secret: str, event: dict[str, Any]) -> Delivery:
         with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT) as response:  # noqa: S310
             return Delivery(event["id"], event["type"], response.status)
     except urllib.error.HTTPError as exc:
-        return Delivery(event["id"], event["type"], exc.code, str(exc))
+        body = exc.read(500).decode("utf-8", "replace")
+        return Delivery(event["id"], event["type"], exc.code, f"{exc} {body}".strip())
     except OSError as exc:
         return Delivery(event["id"], event["type"], None, str(exc))
 
