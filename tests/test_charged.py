@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from tests.factories import ProductFactory, configure_shop
+from tests.factories import OrderFactory, ProductFactory, configure_shop
 from tests.support.helpers import body_of, signed_post
 from wagtail_stripe_checkout.history import order_history
 from wagtail_stripe_checkout.models import CheckoutField, Order
@@ -296,6 +296,19 @@ def test_partial_then_full_refund_from_the_admin(
     assert "has nothing left to refund" in response.content.decode()
     labels = [entry.label for entry in order_history(order)]
     assert labels[:2] == ["Order refunded", "Refund requested from Stripe"]
+
+
+def test_history_labels_do_not_depend_on_another_page_having_loaded_them(db, monkeypatch):
+    """A fresh process has not read the registered log actions yet."""
+    from wagtail.log_actions import LogActionRegistry
+
+    from wagtail_stripe_checkout import history
+
+    order = OrderFactory.create()
+    history.log_action(order, "email_sent", {"kind": "confirmation"})
+    monkeypatch.setattr(history, "registry", LogActionRegistry())  # nothing scanned yet
+    (entry,) = order_history(order)
+    assert (entry.label, entry.who, entry.detail) == ("Email sent", "Stripe / shop", "confirmation")
 
 
 def test_tax_added_on_top_is_recorded_as_tax_not_as_goods(

@@ -1,19 +1,24 @@
 """The orders admin: a read-only viewset with the order's page (details, what
-Stripe charged and collected, history, notes) and its actions (refund, ship)."""
+Stripe charged and collected, history, notes) and its actions (refund, ship);
+the shop's panel on the admin dashboard."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 
+from . import dashboard
 from .admin_actions import RefundView, ShipView, can_fulfil, can_refund, note_view
+from .conf import Mode
 from .history import order_history
 from .models import Order
 
@@ -157,6 +162,8 @@ class OrderViewSet(ModelViewSet):
                 buttons.append(
                     HeaderButton(_("Refund"), url=_url("refund", order), icon_name="undo")
                 )
+            if order.stripe_payment_intent_id:
+                buttons.append(stripe_payment_button(order))
             return buttons
 
     inspect_view_class = InspectView
@@ -190,3 +197,45 @@ class OrderViewSet(ModelViewSet):
 
 def _url(action: str, order: Order) -> str:
     return reverse(f"wagtail_stripe_checkout_orders:{action}", args=[order.pk])
+
+
+def stripe_payment_button(order: Order) -> HeaderButton:
+    """The order's payment in Stripe's Dashboard, in the mode it was paid in (its
+    session id says: ``cs_live_`` or ``cs_test_``), else the secret key's."""
+    session = order.stripe_session_id or ""
+    mode: Mode | None = None
+    if session:
+        mode = "live" if session.startswith("cs_live_") else "test"
+    return HeaderButton(
+        _("Payment in Stripe"),
+        url=dashboard.payment_url(order.stripe_payment_intent_id, mode),
+        icon_name="link-external",
+        attrs={"target": "_blank", "rel": "noopener noreferrer", "data-wsc-stripe-payment": ""},
+        priority=1100,  # after the order's own actions: it leaves the admin
+    )
+
+
+class ShopDashboardPanel(Component):
+    """The shop on the admin's dashboard: paid orders and revenue per currency,
+    pending orders, and the health of the link with Stripe."""
+
+    name = "wagtail_stripe_checkout_shop"
+    order = 90  # above Wagtail's own panels (workflow tasks from 100)
+    template_name = "wagtail_stripe_checkout/admin/dashboard_panel.html"
+
+    @staticmethod
+    def shown_to(user: Any) -> bool:
+        """Staff who may view orders (the same rule as the Orders menu)."""
+        return ReadOnlyPolicy(Order).user_has_permission(user, "view")
+
+    def get_context_data(self, parent_context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        summary = dashboard.summary()
+        orders_url = reverse("wagtail_stripe_checkout_orders:index")
+        return {
+            "summary": summary,
+            "periods": [_("Today"), _("Last 7 days"), _("Last 30 days")],
+            "orders_url": orders_url,
+            "pending_url": f"{orders_url}?status={Order.Status.PENDING.value}",
+            "webhooks_url": dashboard.stripe_dashboard_url("webhooks", summary.mode),
+            "payments_url": dashboard.stripe_dashboard_url("payments", summary.mode),
+        }

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.utils.translation import gettext as _
 from wagtail.log_actions import log, registry
 from wagtail.models import ModelLogEntry
 
@@ -44,6 +45,13 @@ def _detail(order: Order, action: str, data: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def _label(entry: ModelLogEntry) -> str:
+    # get_formatter() reads the registered actions first (get_action_label does
+    # not: in a fresh process it raised KeyError until another page had).
+    formatter = registry.get_formatter(entry)
+    return str(formatter.label) if formatter else entry.action
+
+
 def order_history(order: Order) -> list[HistoryEntry]:
     """Newest first."""
     entries = ModelLogEntry.objects.filter(
@@ -53,8 +61,8 @@ def order_history(order: Order) -> list[HistoryEntry]:
         HistoryEntry(
             when=entry.timestamp,
             action=entry.action,
-            label=str(registry.get_action_label(entry.action)),
-            who=entry.user_display_name if entry.user_id else "Stripe / shop",
+            label=_label(entry),
+            who=entry.user_display_name if entry.user_id else _("Stripe / shop"),
             detail=_detail(order, entry.action, entry.data or {}),
         )
         for entry in entries.order_by("-timestamp", "-pk")

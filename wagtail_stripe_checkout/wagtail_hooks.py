@@ -1,10 +1,12 @@
-"""Only wiring: register the viewsets and the log actions."""
+"""Only wiring: register the viewsets, the dashboard panel and the log actions."""
+
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
-from .admin_views import OrderViewSet, ReadOnlyPolicy
+from .admin_views import OrderViewSet, ReadOnlyPolicy, ShopDashboardPanel
 from .models import Order
 from .viewsets import ProductViewSet
 
@@ -21,6 +23,12 @@ else:
 @hooks.register("register_admin_viewset")
 def register_order_viewset() -> OrderViewSet:
     return OrderViewSet("wagtail_stripe_checkout_orders")
+
+
+@hooks.register("construct_homepage_panels")
+def add_shop_dashboard_panel(request: Any, panels: list[Any]) -> None:
+    if ShopDashboardPanel.shown_to(request.user):
+        panels.append(ShopDashboardPanel())
 
 
 @hooks.register("register_log_actions")

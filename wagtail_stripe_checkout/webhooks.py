@@ -4,7 +4,8 @@ The view (``views.stripe_webhook``) verifies the signature on the raw body
 through the service layer, calls :func:`handle` and turns its
 :class:`WebhookResult` into an HTTP status. A repeat of an event id does
 nothing. A handler error rolls everything back (the event row too), so that
-Stripe's retry can succeed later.
+Stripe's retry can succeed later; the failure itself is then written as a
+``WebhookFailure`` (id, type, error class) for the admin dashboard.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from . import fulfilment
 from .fulfilment import Change, Result
-from .models import WebhookEvent
+from .models import WebhookEvent, WebhookFailure
 from .observability import Timer, payment_record, tag
 from .services import Event, MalformedEvent, session_from_dict
 
@@ -126,6 +127,15 @@ def _ids(event: Event) -> dict[str, Any]:
     }
 
 
+def _record_failure(event: Event, error: BaseException) -> None:
+    """After the rollback: what failed, for the dashboard (never the payload)."""
+    try:
+        with transaction.atomic():
+            WebhookFailure.record(event.id, event.type, error)
+    except Exception:  # the database itself may be what failed; the log has it
+        logger.warning("webhook_failure_not_recorded", extra={"stripe_event": event.id})
+
+
 def handle(event: Event) -> WebhookResult:
     """Record and handle a verified event, once; never raises."""
     ids = _ids(event)
@@ -135,9 +145,11 @@ def handle(event: Event) -> WebhookResult:
         result = _process(event)
     except MalformedEvent as exc:  # rolled back: no row, and Stripe need not retry
         payment_record(logger, "webhook_malformed", level=logging.WARNING, reason=str(exc), **ids)
+        _record_failure(event, exc)
         return WebhookResult("malformed")
-    except Exception:
+    except Exception as exc:
         logger.exception("webhook_handler_failed", extra={**ids, "duration_ms": timer.ms})
+        _record_failure(event, exc)
         return WebhookResult("failed")
     payment_record(
         logger,

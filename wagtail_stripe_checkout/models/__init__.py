@@ -1,3 +1,4 @@
+from .health import ReconcileRun, WebhookFailure
 from .orders import Order, OrderLine, WebhookEvent
 from .products import Product
 from .settings import CheckoutField, ShopSettings
@@ -8,8 +9,10 @@ __all__ = [
     "Order",
     "OrderLine",
     "Product",
+    "ReconcileRun",
     "ShippingRate",
     "ShippingZone",
     "ShopSettings",
     "WebhookEvent",
+    "WebhookFailure",
 ]

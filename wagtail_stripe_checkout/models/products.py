@@ -1,17 +1,78 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.fields import RichTextField
 from wagtail.images import get_image_model, get_image_model_string
 from wagtail.search import index
 
 from .. import pricing
+
+
+class MoneyInput(forms.NumberInput):
+    """A money amount in its currency's decimals (18.50 USD, 500 JPY, 1.230 KWD) with
+    the currency's step; a value finer than that is shown as it is, never rounded."""
+
+    def __init__(self, currency: pricing.Currency, attrs: dict[str, Any] | None = None) -> None:
+        self.decimals = currency.display_decimals
+        step = pricing.from_minor(currency.step, currency)
+        super().__init__({**(attrs or {}), "step": f"{step:.{self.decimals}f}"})
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, Decimal) and value.is_finite():
+            shown = value.quantize(Decimal(1).scaleb(-self.decimals))
+            return f"{shown if shown == value else value:f}"
+        return super().format_value(value)
+
+
+def use_money_inputs(
+    form: forms.BaseForm, names: Iterable[str], currency: pricing.Currency
+) -> None:
+    """Show ``form``'s amount fields ``names`` in ``currency``; validation is unchanged."""
+    for name in names:
+        field = form.fields.get(name)
+        if field is None:
+            continue
+        widget = MoneyInput(currency, attrs=field.widget.attrs)
+        widget.is_required = field.required
+        field.widget = widget
+
+
+def _form_currency(request: Any) -> pricing.Currency | None:
+    """The request's site's currency; without a request, the one currency in use
+    (the one with the most decimals when sites differ, so no amount is cut short)."""
+    from .settings import ShopSettings, currencies_in_use  # settings imports this module
+
+    if request is not None:
+        try:
+            return pricing.get_currency(ShopSettings.for_request(request).currency)
+        except pricing.PricingError:
+            return None
+    codes = sorted(currencies_in_use())
+    currencies = [pricing.get_currency(code) for code in codes]
+    return max(currencies, key=lambda c: c.display_decimals, default=None)
+
+
+class ProductForm(WagtailAdminModelForm):
+    """The product snippet's form: the price in the shop currency's decimals.
+
+    The admin's views pass ``request`` (see ``viewsets.ProductViewSet``) for the
+    site's currency."""
+
+    def __init__(self, *args: Any, request: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        currency = _form_currency(request)
+        if currency is not None:
+            use_money_inputs(self, ["price"], currency)
 
 
 class ProductQuerySet(models.QuerySet["Product"]):
@@ -100,6 +161,7 @@ class Product(index.Indexed, models.Model):
 
     objects = ProductQuerySet.as_manager()
 
+    base_form_class = ProductForm
     panels = [
         FieldPanel("name"),
         FieldPanel("sku"),

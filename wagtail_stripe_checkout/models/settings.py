@@ -24,7 +24,7 @@ from wagtail.models import Orderable, Site
 
 from .. import pricing
 from ..conf import app_settings
-from .products import Product
+from .products import Product, use_money_inputs
 
 
 def default_currency() -> str:
@@ -51,8 +51,50 @@ STRIPE_TAX_BEHAVIORS = [
 
 
 class ShopSettingsForm(WagtailAdminModelForm):
-    """Checks every shipping amount against the currency chosen in the same form
-    (the rates' own validation cannot see it yet)."""
+    """Shows the shipping rates' amounts in the shop currency's decimals and checks
+    every one against the currency chosen in the same form (the rates' own
+    validation cannot see it yet)."""
+
+    RATE_AMOUNTS = ("amount", "free_over")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        currency = self._shown_currency()
+        zones = self.formsets.get("zones")
+        if currency is not None and zones is not None:
+            self._after_add_fields(zones, lambda zone: self._money_rates(zone, currency))
+
+    def _shown_currency(self) -> pricing.Currency | None:
+        """The currency being submitted (so a re-shown form follows the editor's
+        choice), else the saved one."""
+        submitted = self.data.get(self.add_prefix("currency")) if self.is_bound else None
+        for code in (submitted, self.instance.currency, default_currency()):
+            try:
+                return pricing.get_currency(code or "")
+            except pricing.PricingError:
+                continue
+        return None
+
+    @staticmethod
+    def _after_add_fields(formset: Any, prepare: Any) -> None:
+        """Call ``prepare(form)`` on each form ``formset`` builds, the blank one for
+        "Add" included (``empty_form`` is built anew on each access, so it cannot be
+        changed afterwards; every form passes through ``add_fields``)."""
+        add_fields = formset.add_fields
+
+        def add_fields_then_prepare(form: Any, index: Any) -> None:
+            add_fields(form, index)
+            prepare(form)
+
+        formset.add_fields = add_fields_then_prepare
+
+    @classmethod
+    def _money_rates(cls, zone_form: Any, currency: pricing.Currency) -> None:
+        rates = zone_form.formsets.get("rates")
+        if rates is not None:
+            cls._after_add_fields(
+                rates, lambda rate: use_money_inputs(rate, cls.RATE_AMOUNTS, currency)
+            )
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean()
