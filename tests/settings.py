@@ -16,6 +16,8 @@ ALLOWED_HOSTS = ["*"]
 USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en"
+# The languages the package ships translations for.
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch")]
 ROOT_URLCONF = "tests.urls"
 CSRF_FAILURE_VIEW = "wagtail_stripe_checkout.error_pages.csrf_failure"
 WAGTAIL_SITE_NAME = "Test shop"
@@ -50,6 +52,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the shopper's language (Accept-Language)
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -447,6 +447,7 @@ def test_a_cart_that_changed_since_it_was_shown_is_not_sent_to_stripe(shop_with_
 def test_checkout_speaks_the_pages_language(shop_with_cart, settings, language, setting, locale):
     client, checkout, _result, stand_in = shop_with_cart
     settings.LANGUAGE_CODE = language
+    settings.LANGUAGES = [(language, language)]  # the site's one language
     settings.WAGTAIL_STRIPE_CHECKOUT_CHECKOUT_LOCALE = setting
     assert pay(client, checkout).status_code == 303
     (create,) = stand_in.requests_to("/v1/checkout/sessions", method="POST")

@@ -12,6 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 APP = "wagtail_stripe_checkout"
 BEFORE = (APP, "0005_shipping_zones_charged_amounts_fulfilment")
 AFTER = (APP, "0007_remove_flat_shipping")
+BEFORE_LABELS = (APP, "0009_reconcilerun_webhookfailure")
 
 
 def migrate(target):
@@ -60,6 +61,29 @@ def test_a_shop_that_shipped_nothing_gets_no_zone():
     try:
         new = migrate(AFTER)
         assert not new.get_model(APP, "ShippingZone").objects.exists()
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_english_default_labels_make_way_for_the_shoppers_language():
+    """A tax label still on the old English default is emptied (so it follows the
+    shopper's language); a label an editor chose stays."""
+    old = migrate(BEFORE_LABELS)
+    Site = old.get_model("wagtailcore", "Site")
+    default = Site.objects.get(is_default_site=True)
+    other = Site.objects.create(hostname="vat.example", root_page_id=default.root_page_id)
+    ShopSettings = old.get_model(APP, "ShopSettings")
+    ShopSettings.objects.create(site_id=default.pk, currency="USD", tax_label="Tax")
+    ShopSettings.objects.create(site_id=other.pk, currency="EUR", tax_label="VAT")
+    try:
+        new = migrate((APP, "0010_tax_label_in_the_shoppers_language"))
+        labels = dict(
+            new.get_model(APP, "ShopSettings").objects.values_list("currency", "tax_label")
+        )
+        assert labels == {"USD": "", "EUR": "VAT"}
     finally:
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()

@@ -118,18 +118,18 @@ class OrderViewSet(ModelViewSet):
         "stripe_payment_intent_id",
     ]
     export_headings = {
-        "reference": "Order",
-        "customer_name": "Name at Stripe",
-        "subtotal_amount": "Subtotal",
-        "discount_amount": "Discount",
-        "tax_amount": "Tax",
-        "shipping_amount": "Shipping",
-        "total_amount": "Total charged",
-        "refunded_total_amount": "Refunded",
-        "shipping_rate_name": "Shipping rate",
-        "shipping_address_text": "Ship to",
-        "tax_ids_text": "Tax IDs",
-        "custom_fields_text": "Answers",
+        "reference": gettext_lazy("Order"),
+        "customer_name": gettext_lazy("Name at Stripe"),
+        "subtotal_amount": gettext_lazy("Subtotal"),
+        "discount_amount": gettext_lazy("Discount"),
+        "tax_amount": gettext_lazy("Tax"),
+        "shipping_amount": gettext_lazy("Shipping"),
+        "total_amount": gettext_lazy("Total charged"),
+        "refunded_total_amount": gettext_lazy("Refunded"),
+        "shipping_rate_name": gettext_lazy("Shipping rate"),
+        "shipping_address_text": gettext_lazy("Ship to"),
+        "tax_ids_text": gettext_lazy("Tax IDs"),
+        "custom_fields_text": gettext_lazy("Answers"),
     }
     export_filename = "orders"
     inspect_template_name = "wagtail_stripe_checkout/admin/order_inspect.html"

@@ -17,7 +17,10 @@ class BuyBlock(blocks.StructBlock):
 
     product = SnippetChooserBlock("wagtail_stripe_checkout.Product", label=_("Product"))
     button_label = blocks.CharBlock(
-        label=_("Button label"), max_length=60, required=False, default=_("Add to cart")
+        label=_("Button label"),
+        max_length=60,
+        required=False,
+        help_text=_('Leave empty for "Add to cart" (or "Buy now") in the shopper\'s language.'),
     )
     show_quantity = blocks.BooleanBlock(
         label=_("Let shoppers choose a quantity"), required=False, default=True

@@ -494,7 +494,7 @@ class Cart:
         verdict = sellable(product, stored["q"], currency, in_cart=True, held=held)
         if product is None or verdict.quantity == 0:
             notices.append(
-                f"{verdict.message} {_('It was removed from your cart.')}"
+                " ".join([verdict.message, _("It was removed from your cart.")])
                 if product is not None
                 else _("An item in your cart is no longer sold and was removed.")
             )
@@ -502,7 +502,7 @@ class Cart:
             self._unsaved_repairs = True
             return None
         if not verdict.ok:
-            notices.append(f"{verdict.message} {_('Your cart was updated.')}")
+            notices.append(" ".join([verdict.message, _("Your cart was updated.")]))
         if stored.get("pv") != product.price_version:
             notices.append(
                 _("The price of %(name)s changed to %(price)s.")

@@ -20,20 +20,20 @@ from dataclasses import dataclass
 
 from django.db.models import TextChoices
 from django.dispatch import Signal
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import signals
 
 
 class OrderStatus(TextChoices):
-    PENDING = "pending", _("Awaiting payment")
-    PAID = "paid", _("Paid")
-    SHIPPED = "shipped", _("Shipped")
-    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
-    FAILED = "failed", _("Payment failed")
-    EXPIRED = "expired", _("Expired")
-    CANCELLED = "cancelled", _("Cancelled")
-    REFUNDED = "refunded", _("Refunded")
+    PENDING = "pending", pgettext_lazy("order status", "Awaiting payment")
+    PAID = "paid", pgettext_lazy("order status", "Paid")
+    SHIPPED = "shipped", pgettext_lazy("order status", "Shipped")
+    PARTIALLY_REFUNDED = "partially_refunded", pgettext_lazy("order status", "Partially refunded")
+    FAILED = "failed", pgettext_lazy("order status", "Payment failed")
+    EXPIRED = "expired", pgettext_lazy("order status", "Expired")
+    CANCELLED = "cancelled", pgettext_lazy("order status", "Cancelled")
+    REFUNDED = "refunded", pgettext_lazy("order status", "Refunded")
 
 
 class OrderEvent(str, enum.Enum):

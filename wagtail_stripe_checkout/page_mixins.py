@@ -141,7 +141,10 @@ class CheckoutPageMixin(models.Model):
 
     intro = RichTextField(_("introduction"), blank=True)
     button_label = models.CharField(
-        _("button label"), max_length=60, default=_("Proceed to payment")
+        _("button label"),
+        max_length=60,
+        blank=True,
+        help_text=_('Leave empty for "Proceed to payment" in the shopper\'s language.'),
     )
 
     content_panels = [FieldPanel("intro"), FieldPanel("button_label")]

@@ -13,10 +13,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+
+# A shared two-core machine can be slow: wait up to 15 s for what a test expects to see.
+expect.set_options(timeout=15_000)
 
 #: Real-browser tests skip without Chromium locally, never in CI (WSC_REQUIRE_BROWSER).
 BROWSER_MARKS: list[pytest.MarkDecorator] = [pytest.mark.browser]

@@ -146,7 +146,10 @@ class ShopSettings(ClusterableModel, BaseSiteSetting):
         help_text=_("For example 20 for 20%. Used when tax is added or included."),
     )
     tax_label = models.CharField(
-        _("tax label"), max_length=40, default="Tax", help_text=_('Shown to shoppers, e.g. "VAT".')
+        _("tax label"),
+        max_length=40,
+        blank=True,
+        help_text=_('Shown to shoppers, e.g. "VAT". Leave empty for "Tax" in their language.'),
     )
     stripe_tax_behavior = models.CharField(
         _("with Stripe Tax"),
@@ -307,7 +310,7 @@ class ShopSettings(ClusterableModel, BaseSiteSetting):
             currency=pricing.get_currency(self.currency),
             tax_mode=pricing.TaxMode(self.tax_mode),
             tax_rate=Decimal(self.tax_rate or 0),
-            tax_label=self.tax_label or "Tax",
+            tax_label=self.tax_label or str(_("Tax")),
             shipping=shipping,
             stripe_tax_behavior=self.stripe_tax_behavior or "exclusive",
         )

@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # shop
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the shopper's language (Accept-Language)
     "corsheaders.middleware.CorsMiddleware",  # shop: before CommonMiddleware
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -80,6 +81,8 @@ DATABASES: dict[str, dict[str, Any]] = {
 }
 
 LANGUAGE_CODE = "en-us"
+# shop: the package ships French and German; a French browser gets a French shop.
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

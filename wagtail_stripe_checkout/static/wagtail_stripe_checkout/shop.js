@@ -70,16 +70,18 @@
     }
 
     // Re-read the cart page and swap its lines and totals in place; focus goes
-    // back to the same field, or to the heading when that line has gone.
-    function refreshCart(focusId) {
+    // back to the same field, or to the heading when that line has gone. The
+    // change is announced once the page shows it.
+    function refreshCart(focusId, message) {
         return fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
             .then(function (response) { return response.text(); })
             .then(function (html) {
                 var fresh = new DOMParser().parseFromString(html, "text/html");
                 var next = fresh.querySelector("[data-wsc-cart]");
                 var current = document.querySelector("[data-wsc-cart]");
-                if (!next || !current) { return; }
+                if (!next || !current) { announce(message); return; }
                 current.replaceWith(document.adoptNode(next));
+                announce(message);
                 var notices = fresh.querySelectorAll(".wsc-messages .wsc-message");
                 var region = document.querySelector(".wsc-messages");
                 for (var i = 0; region && i < notices.length; i++) {
@@ -118,10 +120,10 @@
                 return;
             }
             if (quantity) { showError(quantity, ""); }
-            announce(body.message);
             if (form.closest("[data-wsc-cart]")) {
-                return refreshCart(focusId);
+                return refreshCart(focusId, body.message);
             }
+            announce(body.message);
             setBusy(button, false);
         }).catch(function () {
             // The API could not be reached or answered oddly: the plain form still works.
