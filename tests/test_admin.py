@@ -315,6 +315,11 @@ def test_refund_page_has_wagtails_header_breadcrumbs_and_money_in_the_currencys_
     assert "data-w-breadcrumbs" in html or "w-breadcrumbs" in html
     assert f'href="{ORDERS}inspect/{paid.pk}/"' in html  # the order, in the breadcrumbs
     assert 'value="17.54"' in html and 'step="0.01"' in html
+    # The confirm button says what it does (an unsized icon once hid its words).
+    assert (
+        '<button type="submit" class="button serious" name="confirm" value="1">Yes, refund</button>'
+        in html
+    )
     jpy = OrderFactory.create(paid=True, currency="JPY", subtotal=1500, shipping=500)
     html = editor.get(f"{ORDERS}refund/{jpy.pk}/").content.decode()
     assert 'value="2000"' in html and 'step="1"' in html

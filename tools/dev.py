@@ -320,6 +320,9 @@ SCREENSHOTS_FOR_DOCS = {
     "admin-shop-settings-checkout.png": "editor-checkout-options.png",
     "admin-shop-settings-shipping.png": "editor-shipping-zones.png",
     "admin-order.png": "editor-order.png",
+    "admin-dashboard.png": "editor-dashboard.png",
+    "admin-refund.png": "editor-refund.png",
+    "admin-product.png": "editor-product.png",
     "checkout-phone.png": "shopper-checkout-phone.png",
 }
 

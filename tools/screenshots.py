@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
@@ -27,7 +27,7 @@ def fill_cart(page: Page, base: str) -> None:
     page.goto(base + "/")
     for name in ("Canvas tote bag", "Wool beanie"):
         page.locator("article.wsc-product", has_text=name).first.get_by_role("button").click()
-        page.wait_for_load_state()
+        expect(page.locator(".wsc-messages")).to_contain_text(f"× {name} to your cart.")
 
 
 def shop(page: Page, base: str, out: Path, size: str) -> None:
@@ -54,8 +54,13 @@ def admin(page: Page, base: str, out: Path, password: str) -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_load_state()
+    page.goto(base + "/admin/")  # the dashboard with the Shop panel
+    page.screenshot(path=out / "admin-dashboard.png", full_page=True)
     page.goto(base + "/admin/snippets/wagtail_stripe_checkout/product/")
     page.screenshot(path=out / "admin-products.png", full_page=True)
+    page.locator("table a[href*='/product/edit/']").first.click()
+    page.wait_for_load_state()
+    page.screenshot(path=out / "admin-product.png", full_page=True)
     page.goto(base + "/admin/settings/wagtail_stripe_checkout/shopsettings/")
     page.screenshot(path=out / "admin-shop-settings.png", full_page=True)
     for tab in ("Shipping", "Checkout"):
@@ -68,6 +73,9 @@ def admin(page: Page, base: str, out: Path, password: str) -> None:
         order.click()
         page.wait_for_load_state()
         page.screenshot(path=out / "admin-order.png", full_page=True)
+        page.locator("a[href*='/admin/shop/orders/refund/']").first.click()
+        page.wait_for_load_state()
+        page.screenshot(path=out / "admin-refund.png", full_page=True)
 
 
 def main(base: str, out: Path, admin_password: str = "changeme") -> list[Path]:
