@@ -2,11 +2,18 @@
 
 WSC_DB=postgres runs against PostgreSQL (127.0.0.1:5432, database ``test``
 unless WSC_PG_* say otherwise); WSC_CACHE=redis puts the cache and sessions in
-Redis. The default is SQLite and the local-memory cache.
+Redis. The default is SQLite and the local-memory cache. Tasks run at once
+(the immediate backend); WSC_TASKS=db queues them in the database for
+django-tasks-db's ``db_worker``, and WSC_EMAIL_DIR writes emails there as files
+(the worker test runs such a worker with both).
 """
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
+
+import django
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -97,6 +104,15 @@ else:
         }
     }
 
+# Tasks (emails after a payment): Django's own framework from 6.0, the backport
+# Wagtail depends on before; run at once, as a site gets them by default.
+_TASKS = "django.tasks" if find_spec("django.tasks") else "django_tasks"
+TASKS = {"default": {"BACKEND": f"{_TASKS}.backends.immediate.ImmediateBackend"}}
+if find_spec("django_tasks_db"):  # the test extra installs it; tests/test_tasks.py runs its worker
+    INSTALLED_APPS.append("django_tasks_db")
+if os.environ.get("WSC_TASKS") == "db":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
 if os.environ.get("WSC_CACHE") == "redis":
     CACHES = {
         "default": {
@@ -118,7 +134,18 @@ WAGTAIL_STRIPE_CHECKOUT_PUBLISHABLE_KEY = "pk_test_" + "T" * 24
 WAGTAIL_STRIPE_CHECKOUT_WEBHOOK_SECRET = "whsec_" + "T" * 32
 
 # Django 6.1 sends email through MAILERS (the test runner swaps in locmem).
-MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+MAILERS: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+}
+if os.environ.get("WSC_EMAIL_DIR"):  # a task worker's emails, as files a test can count
+    _FILES = "django.core.mail.backends.filebased.EmailBackend"
+    if django.VERSION >= (6, 1):  # Django 6.1 refuses EMAIL_* beside MAILERS
+        MAILERS = {
+            "default": {"BACKEND": _FILES, "OPTIONS": {"file_path": os.environ["WSC_EMAIL_DIR"]}}
+        }
+    else:
+        EMAIL_BACKEND = _FILES
+        EMAIL_FILE_PATH = os.environ["WSC_EMAIL_DIR"]
 
 # One process runs the tests: per-process rate-limit counters are what we want
 # here (the PostgreSQL + Redis runs use Redis anyway).

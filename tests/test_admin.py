@@ -401,3 +401,43 @@ def test_notes_are_added_to_the_history_by_staff_who_may(client, orders):
     assert "Note added to order" in html
     assert "Customer called about the colour" in html and "staff@example.com" not in html
     assert "Write the note first." in client.post(note, {"text": " "}, follow=True).content.decode()
+
+
+def test_resending_the_confirmation_needs_its_permission_a_paid_order_and_a_confirmation(
+    client, orders, mailoutbox, django_capture_on_commit_callbacks
+):
+    paid, pending = orders
+    staff(client)
+    url = f"{ORDERS}resend/{paid.pk}/"
+    assert (
+        "Resend confirmation email"
+        not in client.get(f"{ORDERS}inspect/{paid.pk}/").content.decode()
+    )
+    assert denied(client.get(url))
+    assert denied(client.post(url, {"confirm": "1"}))
+    assert mailoutbox == []
+    user = staff_with(client, "fulfil_order")
+    inspect = client.get(f"{ORDERS}inspect/{paid.pk}/").content.decode()
+    assert f'href="{url}"' in inspect and "Resend confirmation email" in inspect
+    html = client.get(url).content.decode()  # asks first; nothing is sent by a GET
+    assert f"Resend the confirmation of {paid.reference}" in html
+    assert "data-w-breadcrumbs" in html or "w-breadcrumbs" in html
+    assert "Yes, send it again" in html and mailoutbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"confirm": "1"}, follow=True)
+    assert f"The confirmation of order {paid.reference} is being sent again." in (
+        response.content.decode()
+    )
+    (email,) = mailoutbox
+    assert email.to == ["alice@example.com"] and paid.reference in email.subject
+    history = client.get(f"{ORDERS}inspect/{paid.pk}/").content.decode()
+    assert "Email resend requested" in history and user.username in history
+    assert "Email sent" in history
+    # A pending order has no confirmation to send.
+    refused = client.get(f"{ORDERS}resend/{pending.pk}/", follow=True).content.decode()
+    assert "is not paid: it has no confirmation to send" in refused
+    assert (
+        "Resend confirmation email"
+        not in client.get(f"{ORDERS}inspect/{pending.pk}/").content.decode()
+    )
+    assert len(mailoutbox) == 1

@@ -1,4 +1,5 @@
-"""What staff do to an order in the admin: refund it, mark it shipped, add a note.
+"""What staff do to an order in the admin: refund it, mark it shipped, add a
+note, send the confirmation email again.
 
 Each action has its own permission (``refund_order``, ``fulfil_order``), a page
 with Wagtail's header and breadcrumbs and a confirmation step, and goes
@@ -22,8 +23,9 @@ from django.views.decorators.http import require_POST
 from django.views.generic.edit import FormView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from . import pricing
+from . import pricing, tasks
 from .fulfilment import RefundError, add_note, mark_shipped, request_refund
+from .history import log_action
 from .models import Order
 from .services import StripeServiceError
 
@@ -86,6 +88,13 @@ class ShipForm(forms.Form):
         assume_scheme="https",
         help_text=gettext_lazy("The shopper's email links to it."),
     )
+
+    def __init__(self, *args: Any, order: Order, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+
+class ConfirmForm(forms.Form):
+    """Nothing to fill in: the page asks, the button confirms."""
 
     def __init__(self, *args: Any, order: Order, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -203,6 +212,40 @@ class ShipView(OrderActionView):
                 _("Order %(number)s is shipped; the shopper gets an email.")
                 % {"number": self.order.reference},
             )
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class ResendConfirmationView(OrderActionView):
+    """Send the shopper's confirmation again (it failed, or went to spam), as a
+    task like the first one; its history shows when it has gone."""
+
+    permission = FULFIL_PERMISSION
+    form_class = ConfirmForm
+    header_icon = "mail"
+    submit_label = gettext_lazy("Yes, send it again")
+    description = gettext_lazy(
+        "The order confirmation goes again to the email address of the order. "
+        "The order's history shows when it has been sent."
+    )
+
+    def get_page_title(self) -> str:
+        return _("Resend the confirmation of %(number)s") % {"number": self.order.reference}
+
+    def refusal(self) -> str:
+        if self.order.is_paid:
+            return ""
+        return _("Order %(number)s is not paid: it has no confirmation to send.") % {
+            "number": self.order.reference
+        }
+
+    def form_valid(self, form: ConfirmForm) -> HttpResponse:
+        log_action(self.order, "email_requested", {"kind": "confirmation"}, self.request.user)
+        tasks.enqueue_emails(self.order, ["confirmation"])
+        messages.success(
+            self.request,
+            _("The confirmation of order %(number)s is being sent again.")
+            % {"number": self.order.reference},
+        )
         return HttpResponseRedirect(self.get_success_url())
 
 

@@ -3,9 +3,10 @@
 The statuses and the transitions allowed between them are one table in
 :mod:`.order_states`. Here :func:`transition` applies it: it locks the order's
 row, asks the table, changes the order, writes the Wagtail log entry and, once
-the transaction commits, sends the transition's signal (and for a payment, the
-emails). An event the table has no line for changes nothing, so every
-transition is idempotent and none goes backwards.
+the transaction commits, sends the transition's signal and (for a payment or a
+shipment) queues the emails as tasks (:mod:`.tasks`). An event the table has
+no line for changes nothing, so every transition is idempotent and none goes
+backwards.
 
 ``fulfil`` is the one function that marks an order paid; the success page, the
 webhook and ``reconcile_stripe`` all call it.
@@ -23,7 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from . import emails, pricing, stock
+from . import emails, pricing, stock, tasks
 from .history import log_action
 from .models import Order
 from .order_states import PAID_STATUSES, OrderEvent, Transition, next_transition
@@ -114,10 +115,15 @@ def transition(
 
 def _announce(order: Order, rule: Transition, signal_kwargs: dict[str, Any]) -> None:
     rule.signal.send(sender=Order, order=order, **signal_kwargs)
-    if rule.event is OrderEvent.PAY:
-        emails.send_paid_emails(order)
-    elif rule.event is OrderEvent.SHIP:
-        emails.send_shipped_email(order)
+    kinds = _EMAILS.get(rule.event)
+    if kinds:
+        tasks.enqueue_emails(order, kinds)
+
+
+_EMAILS: dict[OrderEvent, tuple[str, ...]] = {
+    OrderEvent.PAY: emails.PAID,
+    OrderEvent.SHIP: emails.SHIPPED,
+}
 
 
 def _take_stock_again(order: Order) -> None:

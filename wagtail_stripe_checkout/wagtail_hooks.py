@@ -46,5 +46,6 @@ def register_order_log_actions(actions: object) -> None:
         ("note", _("Note")),
         ("email_sent", _("Email sent")),
         ("email_failed", _("Email failed")),
+        ("email_requested", _("Email resend requested")),
     ]:
         actions.register_action(f"wagtail_stripe_checkout.order.{action}", label, label)  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ Everything a site developer adds for the package is marked "shop:".
 """
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,15 @@ WAGTAIL_STRIPE_CHECKOUT_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY
 WAGTAIL_STRIPE_CHECKOUT_WEBHOOK_SECRET: str | list[str] = os.environ.get(
     "STRIPE_WEBHOOK_SECRET", ""
 )
+
+# shop: the order emails after a payment are tasks on Wagtail's task framework
+# (Django's own from 6.0, the django_tasks backport before). The immediate
+# backend sends them in the request, which suits development; production.py
+# queues them for a worker (docs/deployment.md, "Task workers").
+_TASKS = "django.tasks" if find_spec("django.tasks") else "django_tasks"
+TASKS: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": f"{_TASKS}.backends.immediate.ImmediateBackend"}
+}
 
 # shop: friendly error pages in the site's base template (see also urls.py).
 CSRF_FAILURE_VIEW = "wagtail_stripe_checkout.error_pages.csrf_failure"

@@ -29,6 +29,11 @@ DATABASES = {
         "CONN_MAX_AGE": 60,
     }
 }
+# SANDBOX_TASKS=db: the emails go to django-tasks-db for `manage.py db_worker`
+# (run migrate with it set too); otherwise they are sent in the request.
+if os.environ.get("SANDBOX_TASKS") == "db":
+    INSTALLED_APPS = [*INSTALLED_APPS, "django_tasks_db"]
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -45,6 +45,12 @@ DATABASES = {
     }
 }
 
+# shop: the order emails run on workers, so the webhook answers Stripe at once:
+# django-tasks-db keeps the tasks in PostgreSQL and `manage.py db_worker` runs
+# them (docs/deployment.md, "Task workers").
+INSTALLED_APPS = [*INSTALLED_APPS, "django_tasks_db"]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
 # Rate-limit counters and the cache in Redis: shared by every app server.
 CACHES = {
     "default": {
