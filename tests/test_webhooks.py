@@ -7,9 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import configure_shop
@@ -70,6 +73,38 @@ def post_event(event, **kwargs):
 def event_of(stand_in, event_type):
     (event,) = stand_in.events_of_type(event_type)
     return event
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_paid_event_costs_ten_queries_its_email_included(checkout, stripe_stand_in):
+    """Pinned (21 before), as a server runs it: BEGIN; the order locked (in a
+    savepoint), updated, "Order paid" in its history; the event's one row;
+    COMMIT. Then the email task (the immediate backend, in the request): the
+    order with its site and lines in one query, "Email sent" in its history.
+    No reference index, no second load of the order, no UPDATE of the event.
+    (A staff notification adds its own "Email sent" line; with a worker backend
+    the request ends at COMMIT plus the task's row.)"""
+    _client, session_id, _result, _mug = checkout
+    stripe_stand_in.pay(session_id)
+    event = event_of(stripe_stand_in, "checkout.session.completed")
+    ContentType.objects.get_for_model(Order)  # cached in a process after its first request
+    with CaptureQueriesContext(connection) as queries:
+        response = signed_post(event)
+    assert response.status_code == 200
+    assert Order.objects.get().status == "paid" and len(mail.outbox) == 1
+    statements = [q["sql"].split(" ")[0] for q in queries.captured_queries]
+    assert statements == [
+        "BEGIN",
+        "SAVEPOINT",
+        "SELECT",  # the order, FOR UPDATE
+        "UPDATE",
+        "INSERT",  # "Order paid"
+        "RELEASE",
+        "INSERT",  # the event
+        "COMMIT",
+        "SELECT",  # the email task: lines, order and site
+        "INSERT",  # "Email sent"
+    ], "\n".join(q["sql"][:100] for q in queries.captured_queries)
 
 
 def test_the_same_event_five_times_pays_once_and_sends_one_email(
@@ -468,3 +503,48 @@ def test_validly_signed_garbage_is_a_400_and_writes_nothing(checkout, stripe_sta
     assert response.json() == {"error": "not a well-formed event"}
     assert WebhookEvent.objects.count() == 0
     assert Order.objects.get().status == "pending"
+
+
+def test_a_multi_line_reservation_is_all_or_nothing_and_comes_back_whole(
+    client, shop, make_product, checkout_pages, stripe_stand_in, monkeypatch
+):
+    """One query locks the limited products and one takes their stock, whatever
+    the number of lines; a line that sold out meanwhile takes nothing of the others."""
+    from wagtail_stripe_checkout import stock
+
+    mug, bag, pen = (
+        make_product("5.00", name=n, stock=s) for n, s in [("Mug", 5), ("Bag", 4), ("Pen", None)]
+    )
+    for product, quantity in [
+        (mug, "2"),
+        (bag, "3"),
+        (pen, "7"),
+    ]:
+        client.post(ADD, {"product": product.pk, "quantity": quantity})
+    page, _ = checkout_pages
+    real_reserve = stock.reserve
+
+    def bag_sells_out(priced):
+        Product.objects.filter(pk=bag.pk).update(stock=2)
+        return real_reserve(priced)
+
+    monkeypatch.setattr(stock, "reserve", bag_sells_out)
+    response = client.post(page.url, {"email": "s@example.com"})
+    assert "Sorry, Bag sold out while you were checking out." in response.content.decode()
+    # Rolled back whole (the other shopper's update with it, in this test): no order,
+    # and not one mug taken.
+    assert [p.stock for p in Product.objects.order_by("pk")] == [5, 4, None]
+    assert not Order.objects.exists()
+    monkeypatch.setattr(stock, "reserve", real_reserve)
+    assert client.post(page.url, {"email": "s@example.com"}).status_code == 303
+    order = Order.objects.get()
+    assert order.stock_reserved and [p.stock for p in Product.objects.order_by("pk")] == [
+        3,
+        1,
+        None,
+    ]
+    stripe_stand_in.expire(order.stripe_session_id)  # never paid: Stripe expires it
+    post_event(stripe_stand_in.events_of_type("checkout.session.expired")[-1])
+    order.refresh_from_db()
+    assert (order.status, order.stock_reserved) == ("expired", False)
+    assert [p.stock for p in Product.objects.order_by("pk")] == [5, 4, None]

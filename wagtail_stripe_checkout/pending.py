@@ -145,6 +145,7 @@ def _replace(
         session_id, reference = current.stripe_session_id, current.reference
         transaction.on_commit(lambda: _expire_at_stripe(session_id, reference))
     totals = priced.totals
+    reserved = stock.reserve(priced)  # first: a sold-out line stops here, before any write
     order = Order.objects.create(
         site=Site.find_for_request(request),
         email=email,
@@ -162,6 +163,7 @@ def _replace(
         checkout_key=key,
         browser_key=browser,
         client_key=client_key(request),
+        stock_reserved=reserved,
     )
     OrderLine.objects.bulk_create(
         OrderLine(
@@ -175,9 +177,6 @@ def _replace(
         )
         for line in priced.lines
     )
-    if stock.reserve(priced):
-        Order.objects.filter(pk=order.pk).update(stock_reserved=True)
-        order.stock_reserved = True
     return order
 
 

@@ -3,8 +3,10 @@
 The view (``views.stripe_webhook``) verifies the signature on the raw body
 through the service layer, calls :func:`handle` and turns its
 :class:`WebhookResult` into an HTTP status. A repeat of an event id does
-nothing. A handler error rolls everything back (the event row too), so that
-Stripe's retry can succeed later; the failure itself is then written as a
+nothing. The event's row is written once, after its handler, in the handler's
+transaction; the emails a payment sends are tasks queued after the commit. A
+handler error rolls everything back (the event row too), so that Stripe's
+retry can succeed later; the failure itself is then written as a
 ``WebhookFailure`` (id, type, error class) for the admin dashboard.
 """
 
@@ -85,31 +87,45 @@ HANDLERS: dict[str, Callable[[Event], Change]] = {
 }
 
 
-def _record(event: Event) -> WebhookEvent | None:
-    """The event's row, or ``None`` when this event id was seen before."""
-    try:
-        with transaction.atomic():
-            return WebhookEvent.objects.create(stripe_event_id=event.id, type=event.type[:100])
-    except IntegrityError:
-        return None
+class _Duplicate(Exception):
+    """This event id was recorded before (or by a delivery committing meanwhile)."""
 
 
 def _process(event: Event) -> WebhookResult:
-    with transaction.atomic():
-        record = _record(event)
-        if record is None:
-            return WebhookResult("duplicate")
-        handler = HANDLERS.get(event.type)
-        change = handler(event) if handler else None
-        record.order = change.order if change else None
-        applied = change is not None and change.applied
-        record.outcome = WebhookEvent.Outcome.PROCESSED if applied else WebhookEvent.Outcome.IGNORED
-        record.detail = change.detail if change else "unhandled type"
-        record.processed_at = timezone.now()
-        record.save(update_fields=["order", "outcome", "detail", "processed_at"])
-    return WebhookResult(
-        record.outcome, record.detail, record.order.reference if record.order else None
+    """Handle the event, then write its row, once, in the same transaction.
+
+    The row comes last so that it is written once, complete. A repeat of the
+    event id fails on the unique key there, which rolls back whatever the
+    handler did again (every transition is idempotent: it did nothing).
+    Concurrent deliveries of one event queue on the order's row lock first,
+    then on the key, so they cannot deadlock.
+    """
+    try:
+        with transaction.atomic():
+            handler = HANDLERS.get(event.type)
+            change = handler(event) if handler else None
+            record = _record(event, change)
+    except _Duplicate:
+        return WebhookResult("duplicate")
+    order = change.order if change else None
+    return WebhookResult(record.outcome, record.detail, order.reference if order else None)
+
+
+def _record(event: Event, change: Change | None) -> WebhookEvent:
+    applied = change is not None and change.applied
+    record = WebhookEvent(
+        stripe_event_id=event.id,
+        type=event.type[:100],
+        order=change.order if change else None,
+        outcome=WebhookEvent.Outcome.PROCESSED if applied else WebhookEvent.Outcome.IGNORED,
+        detail=change.detail if change else "unhandled type",
+        processed_at=timezone.now(),
     )
+    try:
+        record.save(force_insert=True)
+    except IntegrityError as exc:  # the transaction is rolled back on the way out
+        raise _Duplicate from exc
+    return record
 
 
 def _ids(event: Event) -> dict[str, Any]:

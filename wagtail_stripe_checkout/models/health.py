@@ -22,6 +22,8 @@ KEEP_FOR = timedelta(days=30)
 class WebhookFailure(models.Model):
     """One delivery of a Stripe event that we answered with an error."""
 
+    wagtail_reference_index_ignore = True  # a log, not content
+
     stripe_event_id = models.CharField(_("event id"), max_length=255, db_index=True)
     type = models.CharField(_("type"), max_length=100)
     error = models.CharField(_("error"), max_length=100, help_text=_("The exception's class."))
@@ -50,6 +52,8 @@ class WebhookFailure(models.Model):
 
 class ReconcileRun(models.Model):
     """One run of ``reconcile_stripe`` and its report."""
+
+    wagtail_reference_index_ignore = True  # a log, not content
 
     started_at = models.DateTimeField(_("started at"), default=timezone.now, db_index=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -34,6 +34,10 @@ def new_reference() -> str:
 class Order(models.Model):
     """One attempt to pay for a cart. Saved as pending before Stripe is called."""
 
+    # Nothing in Wagtail's "usage" points at an order: keep its many saves (each
+    # status change) out of the reference index (Wagtail 7.4 and 8 read this).
+    wagtail_reference_index_ignore = True
+
     # Statuses and their transitions: ``order_states`` (one table).
     Status = OrderStatus
 
@@ -249,6 +253,8 @@ class Order(models.Model):
 class OrderLine(models.Model):
     """What was bought, as it was when the order was placed."""
 
+    wagtail_reference_index_ignore = True
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(
         "wagtail_stripe_checkout.Product",
@@ -272,6 +278,8 @@ class OrderLine(models.Model):
 
 class WebhookEvent(models.Model):
     """Every Stripe event received, once: a repeat is answered without doing anything twice."""
+
+    wagtail_reference_index_ignore = True
 
     class Outcome(models.TextChoices):
         PROCESSED = "processed", _("Processed")
