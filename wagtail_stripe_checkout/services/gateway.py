@@ -1,15 +1,20 @@
 """The only module that talks to Stripe, and (with the offline stand-in) the only one importing it.
 
-``get_gateway()`` returns a :class:`StripeGateway` built from settings: pinned
-API version, app info, a request timeout, bounded network retries and an API
-base that can point at the offline stand-in. Its methods take and return plain
-typed values and raise only :mod:`.errors` exceptions.
+``get_gateway()`` returns a :class:`StripeGateway` on a client built from
+settings: pinned API version, app info, a request timeout, bounded network
+retries and an API base that can point at the offline stand-in. Its methods
+take and return plain typed values and raise only :mod:`.errors` exceptions.
+
+The client is built once per thread and reused while the settings it is built
+from stay the same, so its HTTP session (the SDK's ``RequestsClient`` keeps one
+per thread) keeps its connections to Stripe open between requests.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -192,12 +197,38 @@ def build_client(api_base: str | None = None) -> stripe.StripeClient:
     )
 
 
+ClientKey = tuple[str, str | None, str, float, int]
+
+_clients = threading.local()
+
+
+def _client_key() -> ClientKey:
+    """What a client is built from: another value means another client."""
+    return (
+        app_settings.SECRET_KEY or "",
+        app_settings.API_BASE,
+        app_settings.API_VERSION,
+        app_settings.TIMEOUT,
+        app_settings.MAX_NETWORK_RETRIES,
+    )
+
+
+def get_client() -> stripe.StripeClient:
+    """This thread's client for the current settings, built on first use and
+    again only when one of them changes (``override_settings`` in tests)."""
+    key = _client_key()
+    cached: tuple[ClientKey, stripe.StripeClient] | None = getattr(_clients, "current", None)
+    if cached is None or cached[0] != key:
+        cached = (key, build_client(key[1]))
+        _clients.current = cached
+    return cached[1]
+
+
 def configure_sdk() -> None:
     """Identify the package to Stripe (called once from ``AppConfig.ready``)."""
     stripe.set_app_info(APP_NAME, version=__version__, url=APP_URL)
 
 
 def get_gateway() -> StripeGateway:
-    """A gateway for the current settings (cheap; settings are read each call)."""
-    api_base = app_settings.API_BASE
-    return StripeGateway(build_client(api_base), api_base=api_base)
+    """A gateway for the current settings, on this thread's reused client."""
+    return StripeGateway(get_client(), api_base=app_settings.API_BASE)
