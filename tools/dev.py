@@ -3,6 +3,7 @@
 
     python3 tools/dev.py demo    # build .venv, install, migrate SQLite, load demo data, serve
     python3 tools/dev.py test    # build .venv, install, run the whole test suite
+    python3 tools/dev.py bench   # build .venv, install, measure (docs/performance.md)
 
 ``demo`` takes ``--host`` and ``--port`` (where the shop listens, 127.0.0.1:8000),
 ``--stand-in-port`` (the offline Stripe stand-in's port; any free one by
@@ -12,7 +13,8 @@ changed is kept). A busy port is refused before anything is installed.
 ``serve`` runs the sandbox steps with the current interpreter (the demo
 command and the browser test both use it) and takes the same options. Ctrl-C
 or SIGTERM stops everything either command started. Extra arguments after
-``test`` go to pytest.
+``test`` go to pytest; ``bench`` takes ``tools/bench.py``'s (``--quick``,
+``--json PATH``, ``--no-docs``, ``--reps N``).
 """
 
 from __future__ import annotations
@@ -430,8 +432,9 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     sub.add_parser(
         "screenshots", help="screenshots of a fresh sandbox into screenshots/ and docs/_static/"
     )
+    sub.add_parser("bench", help="install and run the benchmark (extra args go to tools/bench.py)")
     args, rest = parser.parse_known_args(argv)
-    if rest and args.command != "test":
+    if rest and args.command not in ("test", "bench"):
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     return args, rest
 
@@ -444,6 +447,9 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args.host, args.port, args.stand_in_port, args.reset)
     if args.command == "screenshots":
         return screenshots(ensure_venv("test"))
+    if args.command == "bench":
+        python = ensure_venv("test")
+        return subprocess.call([str(python), str(ROOT / "tools" / "bench.py"), *rest], cwd=ROOT)
     python = ensure_venv("test,lint")
     # pytest exits 5 when it collected nothing: that is a failure here too.
     return subprocess.call([str(python), "-m", "pytest", *rest], cwd=ROOT)
