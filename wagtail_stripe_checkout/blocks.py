@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
 
+from .cart import prefetch_images
 from .conf import app_settings
 from .models import Product
 
@@ -40,6 +41,18 @@ class BuyBlock(blocks.StructBlock):
         template = "wagtail_stripe_checkout/blocks/buy_block.html"
         help_text = _("A product with its price and a buy button.")
 
+    def bulk_to_python(self, values: Any) -> list[Any]:
+        """Every buy block of a page at once (Wagtail converts a stream's blocks of
+        one type together): their products in one query, and the images and
+        renditions of those shown in one more, however many blocks there are."""
+        structs = list(super().bulk_to_python(values))
+        shown = [struct["product"] for struct in structs]
+        prefetch_images(
+            [product for product in shown if product is not None and product.active],
+            app_settings.PRODUCT_IMAGE_RENDITION,
+        )
+        return structs
+
     def get_context(self, value: Any, parent_context: dict[str, Any] | None = None) -> dict:
         context = super().get_context(value, parent_context=parent_context)
         context["rendition_spec"] = app_settings.PRODUCT_IMAGE_RENDITION
@@ -71,13 +84,13 @@ class ProductGridBlock(blocks.StructBlock):
     def get_context(self, value: Any, parent_context: dict[str, Any] | None = None) -> dict:
         context = super().get_context(value, parent_context=parent_context)
         spec = app_settings.PRODUCT_IMAGE_RENDITION
-        chosen = [p.pk for p in value["products"] if p is not None]
-        queryset = Product.objects.active().with_images(spec)
-        if chosen:
-            by_id = queryset.in_bulk(chosen)
-            products = [by_id[pk] for pk in chosen if pk in by_id]
+        limit = value["limit"]
+        chosen = [p for p in value["products"] if p is not None]
+        if chosen:  # read with the page's stream: only those on sale are shown
+            products = [p for p in chosen if p.active][:limit]
         else:
-            products = list(queryset.order_by("name"))
-        context["grid_products"] = products[: value["limit"]]
+            products = list(Product.objects.active().order_by("name")[:limit])
+        prefetch_images(products, spec)
+        context["grid_products"] = products
         context["rendition_spec"] = spec
         return context

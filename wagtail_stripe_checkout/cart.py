@@ -12,12 +12,14 @@ import enum
 import hashlib
 import re
 import weakref
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from wagtail.images import get_image_model
 
 from . import pricing
 from .conf import app_settings
@@ -92,19 +94,45 @@ class CartLine:
     max_quantity: int
 
 
-@dataclass
 class PricedCart:
-    """A cart read against the database: lines, totals and what to tell the shopper."""
+    """A cart read against the database: lines, totals and what to tell the shopper.
 
-    lines: list[CartLine]
-    options: pricing.PricingOptions
-    totals: pricing.Totals
-    notices: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    The lines and the currency are read at once; the site's pricing rules with
+    the shopper's shipping rate (``options``), and the ``totals`` and
+    ``problems`` that follow from them, the first time something asks for them.
+    The header's cart summary shows the items and their ``subtotal`` and so never
+    reads the shipping zones.
+    """
+
+    def __init__(
+        self,
+        lines: list[CartLine],
+        currency: pricing.Currency,
+        options: Callable[[], pricing.PricingOptions],
+        notices: list[str] | None = None,
+    ) -> None:
+        self.lines = lines
+        self.currency = currency
+        self._options = options
+        self.notices = notices if notices is not None else []
+
+    @cached_property
+    def options(self) -> pricing.PricingOptions:
+        return self._options()
+
+    @cached_property
+    def totals(self) -> pricing.Totals:
+        return self.options.totals([(line.unit_amount, line.quantity) for line in self.lines])
+
+    @cached_property
+    def problems(self) -> list[str]:
+        """Why Stripe would refuse this cart's total; empty when it would not."""
+        return pricing.charge_problems(self.totals.total, self.currency) if self.lines else []
 
     @property
-    def currency(self) -> pricing.Currency:
-        return self.options.currency
+    def subtotal(self) -> int:
+        """The items' total (``totals.subtotal``), without reading the shipping rules."""
+        return sum(line.total for line in self.lines)
 
     @property
     def count(self) -> int:
@@ -140,9 +168,10 @@ class PricedCart:
 
     def as_dict(self) -> dict[str, Any]:
         cur = self.currency
+        display = pricing.amount_formatter(cur)
 
         def money(amount: int) -> dict[str, Any]:
-            return {"amount": amount, "display": pricing.format_amount(amount, cur)}
+            return {"amount": amount, "display": display(amount)}
 
         return {
             "currency": cur.code,
@@ -177,13 +206,48 @@ class PricedCart:
             "total": money(self.totals.total),
             "summary": {
                 "label": self.count_label,
-                "subtotal": pricing.format_amount(self.totals.subtotal, cur),
+                "subtotal": display(self.totals.subtotal),
             },
             "free_shipping_gap": money(self.free_shipping_gap),
             "can_checkout": self.can_checkout,
             "problems": self.problems,
             "notices": self.notices,
         }
+
+
+# Product images, for the pages that show them ---------------------------------
+
+
+def prefetch_images(products: Iterable[Product | None], spec: str) -> None:
+    """Give ``products`` their images with the renditions at ``spec`` already read,
+    in one query however many there are (and one more while some image has never
+    been shown at that size). Wagtail then finds each rendition without a query,
+    and makes one that is missing as usual. Pricing never reads images: only the
+    pages that show them ask for them."""
+    by_image: dict[int, list[Product]] = {}
+    for product in products:
+        if product is not None and product.image_id is not None:
+            by_image.setdefault(product.image_id, []).append(product)
+    if not by_image:
+        return
+    image_model = get_image_model()
+    renditions = (
+        image_model.get_rendition_model()
+        .objects.filter(image_id__in=list(by_image), filter_spec=spec)
+        .select_related("image")
+    )
+    images: dict[int, Any] = {}
+    found: dict[int, list[Any]] = {}
+    for rendition in renditions:
+        rendition.image = images.setdefault(rendition.image_id, rendition.image)
+        found.setdefault(rendition.image_id, []).append(rendition)
+    missing = [pk for pk in by_image if pk not in images]
+    if missing:
+        images.update(image_model.objects.in_bulk(missing))
+    for pk, image in images.items():
+        image.prefetched_renditions = found.get(pk, [])
+        for product in by_image[pk]:
+            product.image = image
 
 
 # Whether a product can be sold: the one set of rules and messages --------------
@@ -281,6 +345,10 @@ class Cart:
         self._shipping = self._load_shipping(raw)
         self._priced: PricedCart | None = None
         self._unsaved_repairs = False
+        # Read once per request: the products asked about, and what this
+        # browser's pending checkout holds (keyed by that order's id).
+        self._products: dict[int, Product | None] = {}
+        self._held: tuple[str, dict[int, int]] | None = None
 
     @classmethod
     def for_request(cls, request: HttpRequest) -> Cart:
@@ -335,11 +403,16 @@ class Cart:
         return sum(line["q"] for line in self._lines.values())
 
     # Changing --------------------------------------------------------------
-    def options(self) -> pricing.PricingOptions:
+    def currency(self) -> pricing.Currency:
+        """The site's currency (its shop settings are read once per request)."""
+        return pricing.get_currency(ShopSettings.for_request(self.request).currency)
+
+    def options(self, shipping: Mapping[str, Any] | None = None) -> pricing.PricingOptions:
         """The site's pricing rules with the shipping rate this shopper chose (or the
-        first one)."""
+        first one); ``shipping``: that choice as it was when the cart was priced."""
+        chosen = self._shipping if shipping is None else shipping
         settings = ShopSettings.for_request(self.request)
-        quote = settings.shipping_quote(self._shipping.get("country"), self._shipping.get("rate"))
+        quote = settings.shipping_quote(chosen.get("country"), chosen.get("rate"))
         return settings.pricing_options(shipping=quote)
 
     def choose_shipping(self, country: Any, rate: Any) -> pricing.ShippingQuote | None:
@@ -361,6 +434,12 @@ class Cart:
         public_id = self.session.get(PENDING_ORDER_SESSION_KEY)
         if not public_id:
             return {}
+        if self._held is None or self._held[0] != public_id:
+            self._held = (public_id, self._read_held(public_id))
+        return self._held[1]
+
+    @staticmethod
+    def _read_held(public_id: str) -> dict[int, int]:
         held: dict[int, int] = {}
         rows = OrderLine.objects.filter(
             order__public_id=public_id,
@@ -372,10 +451,22 @@ class Cart:
             held[product_id] = held.get(product_id, 0) + quantity
         return held
 
+    def _read_products(self, pids: Iterable[int]) -> dict[int, Product | None]:
+        """The products with these ids (``None``: no such product), each read from
+        the database once per request, all missing ones in one query."""
+        wanted = list(dict.fromkeys(pids))
+        missing = [pid for pid in wanted if pid not in self._products]
+        if missing:
+            found = Product.objects.in_bulk(missing)
+            self._products.update({pid: found.get(pid) for pid in missing})
+        return {pid: self._products[pid] for pid in wanted}
+
     def _set(self, pid: int, quantity: int, *, in_cart: bool) -> Product:
-        product = Product.objects.filter(pk=pid).first()
+        # The cart's other products come in the same query: the cart is usually
+        # priced next (the JSON answer, the page the shopper returns to).
+        product = self._read_products([pid, *map(int, self._lines)])[pid]
         held = self.held_by_shopper().get(pid, 0)
-        verdict = sellable(product, quantity, self.options().currency, in_cart=in_cart, held=held)
+        verdict = sellable(product, quantity, self.currency(), in_cart=in_cart, held=held)
         if not verdict.ok or product is None:
             field = (
                 "product"
@@ -393,7 +484,7 @@ class Cart:
         try:
             return parse_quantity(raw, allow_zero=allow_zero)
         except CartError as exc:
-            product = Product.objects.filter(pk=pid).first()
+            product = self._read_products([pid])[pid]
             if product is None or not (product.active or str(pid) in self._lines):
                 raise
             message = _("%(name)s: %(problem)s") % {"name": product.name, "problem": exc.message}
@@ -430,7 +521,7 @@ class Cart:
         if self._lines.pop(str(pid), None) is None:
             raise CartError(_("That product is not in your cart."), field="product")
         self._save()
-        return Product.objects.filter(pk=pid).first()
+        return self._read_products([pid])[pid]
 
     def clear(self) -> None:
         self._lines = {}
@@ -455,31 +546,20 @@ class Cart:
         return self._priced
 
     def _compute(self) -> PricedCart:
-        options = self.options()
-        products = {}
-        if self._lines:
-            products = Product.objects.with_images(app_settings.CART_IMAGE_RENDITION).in_bulk(
-                [int(pid) for pid in self._lines]
-            )
+        currency = self.currency()
+        pids = [int(pid) for pid in self._lines]
+        products = self._read_products(pids) if pids else {}
+        held = self.held_by_shopper() if pids else {}
         notices: list[str] = []
         lines: list[CartLine] = []
-        held = self.held_by_shopper()
         for key, stored in list(self._lines.items()):
             line = self._repair(
-                key,
-                stored,
-                products.get(int(key)),
-                options.currency,
-                notices,
-                held.get(int(key), 0),
+                key, stored, products.get(int(key)), currency, notices, held.get(int(key), 0)
             )
             if line is not None:
                 lines.append(line)
-        totals = options.totals([(line.unit_amount, line.quantity) for line in lines])
-        problems = pricing.charge_problems(totals.total, options.currency) if lines else []
-        return PricedCart(
-            lines=lines, options=options, totals=totals, notices=notices, problems=problems
-        )
+        shipping = dict(self._shipping)  # the choice as priced, whatever happens later
+        return PricedCart(lines, currency, lambda: self.options(shipping), notices)
 
     def _repair(
         self,

@@ -17,13 +17,13 @@ Rules (documented in ``docs/pricing.md``):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
 
-from django.utils.formats import number_format
-from django.utils.translation import gettext, ngettext
+from django.utils.formats import get_format
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 # Stripe: "amount ... supports up to eight digits".
@@ -374,18 +374,54 @@ def format_plain(minor: int, currency: Currency) -> str:
 
 def format_amount(minor: int, currency: Currency, *, use_l10n: bool | None = None) -> str:
     """A localised display string: ``$7.77``, ``¥500``, ``KWD 1.230``."""
-    value = from_minor(minor, currency).quantize(
-        Decimal(1).scaleb(-currency.display_decimals), rounding=ROUND_HALF_UP
-    )
-    number = number_format(
-        value,
-        decimal_pos=currency.display_decimals,
-        use_l10n=use_l10n,
-        force_grouping=True,
-    )
+    return amount_formatter(currency, use_l10n=use_l10n)(minor)
+
+
+def amount_formatter(currency: Currency, *, use_l10n: bool | None = None) -> Callable[[int], str]:
+    """:func:`format_amount` for many amounts: the active language's separators are
+    looked up once, then each amount is integer arithmetic (what a page with many
+    prices uses). The strings are Django's ``number_format`` with grouping, to the
+    character."""
+    localised = True if use_l10n is None else use_l10n
+    lang = get_language() if localised else None
+    decimal_sep = get_format("DECIMAL_SEPARATOR", lang, use_l10n=localised)
+    grouping = get_format("NUMBER_GROUPING", lang, use_l10n=localised)
+    thousand_sep = get_format("THOUSAND_SEPARATOR", lang, use_l10n=localised)
+    decimals = currency.display_decimals
+    shift = 10 ** (currency.exponent - decimals)  # ISK: whole krónur of a 2-decimal amount
+    scale = 10**decimals
     symbol = SYMBOLS.get(currency.code)
-    if symbol:
-        if number.startswith("-"):
-            return f"-{symbol}{number[1:]}"
-        return f"{symbol}{number}"
-    return f"{currency.code}\u00a0{number}"
+    prefix = symbol if symbol else f"{currency.code}\u00a0"
+
+    def format_one(minor: int) -> str:
+        _check_int(minor)
+        units, rest = divmod(abs(minor), shift)
+        units += 2 * rest >= shift  # half-up, away from zero
+        whole, fraction = divmod(units, scale)
+        number = _grouped(str(whole), grouping, thousand_sep)
+        if decimals:
+            number += f"{decimal_sep}{fraction:0{decimals}d}"
+        sign = "-" if minor < 0 and units else ""
+        return f"{sign}{prefix}{number}" if symbol else f"{prefix}{sign}{number}"
+
+    return format_one
+
+
+def _grouped(digits: str, grouping: int | Sequence[int], separator: str) -> str:
+    """Django's digit grouping (``django.utils.numberformat``): a size, or sizes
+    from the right as ``locale.localeconv()`` gives them (``(3, 2, 0)``)."""
+    if grouping == 0:
+        return digits
+    intervals = list(grouping) if isinstance(grouping, Sequence) else [grouping, 0]
+    active = intervals.pop(0)
+    out = ""
+    count = 0
+    for digit in reversed(digits):
+        if count and count == active:
+            if intervals:
+                active = intervals.pop(0) or active
+            out += separator[::-1]
+            count = 0
+        out += digit
+        count += 1
+    return out[::-1]

@@ -21,7 +21,7 @@ from wagtail.images.exceptions import InvalidFilterSpecError
 from wagtail.images.models import SourceImageIOError
 
 from . import pricing
-from .cart import CartLine, PricedCart
+from .cart import CartLine, PricedCart, prefetch_images
 from .conf import app_settings
 from .models import Order, ShopSettings
 from .services import checkout_locale
@@ -55,13 +55,13 @@ def absolute(request: HttpRequest, url: str) -> str:
     return url if urlsplit(url).scheme else request.build_absolute_uri(url)
 
 
-def _public_image_url(request: HttpRequest, line: CartLine) -> str | None:
+def _public_image_url(request: HttpRequest, line: CartLine, spec: str) -> str | None:
     """Stripe shows product images only from public https URLs."""
     image = line.product.image
     if image is None:
         return None
     try:
-        rendition = image.get_rendition(app_settings.PRODUCT_IMAGE_RENDITION)
+        rendition = image.get_renditions(spec)[spec]
     except (SourceImageIOError, InvalidFilterSpecError, OSError):
         return None
     url = absolute(request, rendition.url)
@@ -102,8 +102,10 @@ def line_items(request: HttpRequest, priced: PricedCart) -> list[dict[str, Any]]
     """One item per cart line, and one for tax when the shop adds it on top, so
     that Stripe's total equals ours to the smallest unit."""
     items = []
+    spec = app_settings.PRODUCT_IMAGE_RENDITION
+    prefetch_images([line.product for line in priced.lines], spec)  # one query for all
     for line in priced.lines:
-        image = _public_image_url(request, line)
+        image = _public_image_url(request, line, spec)
         price = _price_data(
             priced,
             line.unit_amount,

@@ -9,6 +9,11 @@
     looked up once per request.
 ``home_url(request)``
     The site's root page, where "Continue shopping" leads.
+``shop_url(request, name)``
+    One of the package's URLs (``"cart_add"``, ...), reversed once per request:
+    a page with many buy forms or cart lines asks for the same few.
+``shop_currency(request)``
+    The site's currency, from its shop settings.
 """
 
 from __future__ import annotations
@@ -19,12 +24,16 @@ from typing import Any
 
 from django.apps import apps
 from django.http import HttpRequest
+from django.urls import reverse
 from wagtail.models import Site
 
+from . import pricing
 from .cart import Cart, PricedCart
+from .models import ShopSettings
 from .page_mixins import CheckoutPageMixin
 
 _CHECKOUT_PAGES: weakref.WeakKeyDictionary[HttpRequest, Any] = weakref.WeakKeyDictionary()
+_URLS: weakref.WeakKeyDictionary[HttpRequest, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 def priced_cart(request: HttpRequest, *, repair: bool = False) -> PricedCart:
@@ -68,3 +77,18 @@ def home_url(request: HttpRequest) -> str:
 def checkout_url(request: HttpRequest) -> str | None:
     page = checkout_page(request)
     return page.get_url(request) if page is not None else None
+
+
+def shop_url(request: HttpRequest | None, name: str) -> str:
+    """``reverse("wagtail_stripe_checkout:<name>")``, once per request."""
+    if request is None:
+        return reverse(f"wagtail_stripe_checkout:{name}")
+    urls = _URLS.setdefault(request, {})
+    if name not in urls:
+        urls[name] = reverse(f"wagtail_stripe_checkout:{name}")
+    return urls[name]
+
+
+def shop_currency(request: HttpRequest) -> pricing.Currency:
+    """The currency of the request's site (Wagtail reads its settings once per request)."""
+    return pricing.get_currency(ShopSettings.for_request(request).currency)

@@ -2,27 +2,43 @@
 
 * ``{% cart_count %}``: the number of items in the cart (no database query).
 * ``{% cart_summary %}``: a small cart with totals and a link to the cart page.
+* ``{% cart_rows cart image_spec as rows %}``: the cart page's lines, ready to show
+  (see :func:`cart_rows`).
 * ``{% buy_button product label="Add to cart" show_quantity=True action="cart" %}``
 * ``{% product_price product %}``: the product's price in the shop's currency.
+* ``{% product_image product spec "css-class" %}``: the product's ``<img>`` at a rendition.
 * ``{{ amount|money:currency }}``: format a smallest-unit amount.
+* ``{% csrf_input as csrf_input %}``: ``{% csrf_token %}``'s hidden input, rendered
+  once for a page's many forms.
 * ``{% stripe_test_mode_badge %}``: a discreet badge while Stripe is in test mode.
 * ``{% shop_home_url %}``: the site's root page, for "Continue shopping".
+
+A page may show hundreds of cart lines or dozens of products: what is the same
+for all of them (URLs, the CSRF input, the currency's separators, translations)
+is worked out once per page, and product images come with their renditions in
+one query.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from functools import lru_cache
+from html import escape  # Django's escape() is this, plus laziness and marking safe
 from typing import Any
 
 from django import template
+from django.apps import apps
+from django.template.defaulttags import CsrfTokenNode
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from wagtail.images.exceptions import InvalidFilterSpecError
-from wagtail.images.models import SourceImageIOError
+from wagtail.images.models import Filter, SourceImageIOError
 
 from .. import pricing
-from ..cart import Cart
+from ..cart import Cart, CartLine, PricedCart, prefetch_images
 from ..conf import app_settings
-from ..models import ShopSettings
-from ..shortcuts import home_url, priced_cart
+from ..shortcuts import home_url, priced_cart, shop_currency, shop_url
 
 register = template.Library()
 
@@ -47,6 +63,61 @@ def cart_summary(context: template.Context) -> dict[str, Any]:
     return {"request": request, "cart": priced}
 
 
+# The cart page's lines ---------------------------------------------------------
+
+
+@register.simple_tag
+def cart_rows(cart: PricedCart | None, image_spec: str = "") -> list[dict[str, Any]]:
+    """The cart's lines as the cart page shows them, one dict each:
+
+    ``line`` and ``product`` (the priced line and its product), ``pk``,
+    ``quantity`` and ``max_quantity`` (as text), ``name``, ``unit`` and
+    ``total`` (the amounts, formatted), ``each`` ("$7.77 each"), ``of_name``
+    ("of Mug", the quantity label's hidden end) and ``image`` (the ``<img>`` at
+    ``image_spec``, class ``wsc-cart__thumb``; empty without a spec or an image).
+
+    The images and their renditions come in one query for all lines; the
+    translations and the currency's format are looked up once per page.
+    """
+    if cart is None or not cart.lines:
+        return []
+    if image_spec:
+        prefetch_images([line.product for line in cart.lines], image_spec)
+    money = pricing.amount_formatter(cart.currency)
+    each, of_name = gettext("%(price)s each"), gettext("of %(name)s")
+    image = _image_maker(image_spec, "wsc-cart__thumb")
+    return [_cart_row(line, money, each, of_name, image) for line in cart.lines]
+
+
+def _cart_row(
+    line: CartLine,
+    money: Callable[[int], str],
+    each: str,
+    of_name: str,
+    image: Callable[[Any], str],
+) -> dict[str, Any]:
+    product = line.product
+    name, unit = escape(product.name), escape(money(line.unit_amount))
+    # Escaped here, once, so that the page shows them as they are; the translated
+    # phrases as {% blocktrans %} renders them (the words as they are, the values escaped).
+    return {
+        "line": line,
+        "product": product,
+        "pk": SafeString(product.pk),
+        "name": SafeString(name),
+        "quantity": SafeString(line.quantity),
+        "max_quantity": SafeString(line.max_quantity),
+        "unit": SafeString(unit),
+        "total": SafeString(escape(money(line.total))),
+        "each": SafeString(each % {"price": unit}),
+        "of_name": SafeString(of_name % {"name": name}),
+        "image": image(product),
+    }
+
+
+# Products ------------------------------------------------------------------------
+
+
 @register.inclusion_tag("wagtail_stripe_checkout/includes/buy_form.html", takes_context=True)
 def buy_button(
     context: template.Context,
@@ -55,10 +126,14 @@ def buy_button(
     show_quantity: bool = True,
     action: str = "cart",
 ) -> dict[str, Any]:
+    """The add-to-cart form; its URLs are reversed once per page and its words
+    translated here (``button_text``, ``quantity_label``, ``message_invalid``,
+    ``message_max``), so that many forms on a page cost little."""
     request = _request(context)
     most = product.limit_per_order(app_settings.MAX_QUANTITY) if product else 1
     if product is not None and product.stock is not None:
         most = max(1, min(most, product.stock))
+    button_text = label or (gettext("Buy now") if action == "checkout" else gettext("Add to cart"))
     return {
         "request": request,
         "csrf_token": context.get("csrf_token"),
@@ -68,6 +143,13 @@ def buy_button(
         "action": action,
         "max_quantity": most,
         "next": request.get_full_path() if request is not None else "",
+        "uid": f"wsc-buy-{uuid.uuid4().hex[:8]}",
+        "add_url": shop_url(request, "cart_add"),
+        "api_add_url": shop_url(request, "api_cart_add") if action != "checkout" else "",
+        "button_text": button_text,
+        "quantity_label": gettext("Quantity"),
+        "message_invalid": gettext("Enter a whole number of at least 1."),
+        "message_max": gettext("You can order at most %(most)s.") % {"most": most},
     }
 
 
@@ -76,11 +158,78 @@ def product_price(context: template.Context, product: Any) -> str:
     request = _request(context)
     if request is None or product is None:
         return ""
-    currency = ShopSettings.for_request(request).pricing_options().currency
+    currency = shop_currency(request)
     try:
         return pricing.format_amount(product.unit_amount(currency), currency)
     except pricing.PricingError:
         return ""
+
+
+@register.simple_tag
+def product_image(product: Any, spec: str, css_class: str = "") -> str:
+    """``<img>`` for the product's image at a rendition ``spec`` held in a variable.
+
+    Without a query when the product came with its image and renditions
+    (:func:`~wagtail_stripe_checkout.cart.prefetch_images`), as in the blocks."""
+    return _image_maker(spec, css_class)(product)
+
+
+def _image_maker(spec: str, css_class: str) -> Callable[[Any], str]:
+    """A function giving a product's ``<img>`` at ``spec``, as Wagtail's
+    ``rendition.img_tag({"class": css_class, "alt": ""})`` writes it (the image
+    is decorative: the product's name is next to it), or ``""``."""
+    if not spec:
+        return lambda product: ""
+    try:
+        spec_filter = _filter(spec)
+    except InvalidFilterSpecError:
+        return lambda product: ""
+    defaults = getattr(apps.get_app_config("wagtailimages"), "default_attrs", {})
+
+    def img(product: Any) -> str:
+        image = getattr(product, "image", None)
+        if image is None:
+            return ""
+        try:
+            rendition = _rendition(image, spec_filter)
+        except (SourceImageIOError, InvalidFilterSpecError):
+            return ""
+        size = {"width": rendition.width, "height": rendition.height}
+        return _img_tag({"src": rendition.url, **size, **defaults, "class": css_class, "alt": ""})
+
+    return img
+
+
+@lru_cache(maxsize=64)
+def _filter(spec: str) -> Filter:
+    """A parsed rendition spec; raises InvalidFilterSpecError for a bad one."""
+    spec_filter = Filter(spec=spec)
+    spec_filter.operations  # noqa: B018  (parse now: a bad spec fails here)
+    return spec_filter
+
+
+def _rendition(image: Any, spec_filter: Filter) -> Any:
+    """The image's rendition, from its prefetched renditions when it has them
+    (as Wagtail's ``get_rendition`` would pick it), else Wagtail's way."""
+    prefetched = getattr(image, "prefetched_renditions", None)
+    if prefetched is not None and "preserve-svg" not in spec_filter.spec:
+        key = spec_filter.get_cache_key(image)
+        for rendition in prefetched:
+            if rendition.filter_spec == spec_filter.spec and rendition.focal_point_key == key:
+                return rendition
+    return image.get_renditions(spec_filter.spec)[spec_filter.spec]
+
+
+def _img_tag(attrs: dict[str, Any]) -> SafeString:
+    """``<img>`` with ``attrs`` as Django's ``flatatt`` writes them (sorted; ``True``
+    as a bare name; ``False`` and ``None`` left out), the values escaped."""
+    pairs = sorted((k, v) for k, v in attrs.items() if v is not None and not isinstance(v, bool))
+    flags = sorted(k for k, v in attrs.items() if v is True)
+    html = "".join(f' {k}="{escape(str(v))}"' for k, v in pairs)
+    return SafeString(f"<img{html}{''.join(f' {k}' for k in flags)}>")
+
+
+# Small things ----------------------------------------------------------------------
 
 
 @register.filter
@@ -90,22 +239,15 @@ def money(amount: int, currency: Any) -> str:
     return pricing.format_amount(int(amount), currency)
 
 
+@register.simple_tag(takes_context=True)
+def csrf_input(context: template.Context) -> SafeString:
+    """What ``{% csrf_token %}`` renders, to render once and show in many forms."""
+    return mark_safe(CsrfTokenNode().render(context))  # noqa: S308  (Django's own output)
+
+
 @register.inclusion_tag("wagtail_stripe_checkout/includes/test_mode_badge.html")
 def stripe_test_mode_badge() -> dict[str, Any]:
     return {"test_mode": app_settings.is_test_mode}
-
-
-@register.simple_tag
-def product_image(product: Any, spec: str, css_class: str = "") -> str:
-    """``<img>`` for the product's image at a rendition ``spec`` held in a variable."""
-    image = getattr(product, "image", None)
-    if image is None:
-        return ""
-    try:
-        rendition = image.get_rendition(spec)
-    except (SourceImageIOError, InvalidFilterSpecError):
-        return ""
-    return rendition.img_tag({"class": css_class, "alt": ""})
 
 
 @register.simple_tag(takes_context=True)
