@@ -14,17 +14,22 @@
     a page with many buy forms or cart lines asks for the same few.
 ``shop_currency(request)``
     The site's currency, from its shop settings.
+``shop_money(request)``
+    That currency and a function formatting its amounts in the active
+    language, made once per request: a page may show dozens of prices.
 """
 
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from django.apps import apps
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import translation
 from wagtail.models import Site
 
 from . import pricing
@@ -32,8 +37,13 @@ from .cart import Cart, PricedCart
 from .models import ShopSettings
 from .page_mixins import CheckoutPageMixin
 
+Money = tuple[pricing.Currency, Callable[[int], str]]
+
 _CHECKOUT_PAGES: weakref.WeakKeyDictionary[HttpRequest, Any] = weakref.WeakKeyDictionary()
 _URLS: weakref.WeakKeyDictionary[HttpRequest, dict[str, str]] = weakref.WeakKeyDictionary()
+_MONEY: weakref.WeakKeyDictionary[HttpRequest, dict[tuple[str, str], Money]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def priced_cart(request: HttpRequest, *, repair: bool = False) -> PricedCart:
@@ -92,3 +102,13 @@ def shop_url(request: HttpRequest | None, name: str) -> str:
 def shop_currency(request: HttpRequest) -> pricing.Currency:
     """The currency of the request's site (Wagtail reads its settings once per request)."""
     return pricing.get_currency(ShopSettings.for_request(request).currency)
+
+
+def shop_money(request: HttpRequest) -> Money:
+    """The site's currency and its formatter for the active language, once per request."""
+    currency = shop_currency(request)
+    key = (currency.code, translation.get_language() or "")
+    made = _MONEY.setdefault(request, {})
+    if key not in made:
+        made[key] = (currency, pricing.amount_formatter(currency))
+    return made[key]

@@ -59,12 +59,13 @@ def reserve(priced: PricedCart) -> bool:
     wanted = _per_product((line.product.pk, line.quantity) for line in limited)
     if not wanted:
         return False
-    stock = dict(
+    rows = (
         Product.objects.select_for_update()
         .filter(pk__in=list(wanted), stock__isnull=False)
         .order_by("pk")
         .values_list("pk", "stock")
     )
+    stock = {pk: left for pk, left in rows if left is not None}
     wanted = {pk: quantity for pk, quantity in wanted.items() if pk in stock}  # now unlimited
     for line in limited:
         if line.product.pk in wanted and stock[line.product.pk] < wanted[line.product.pk]:

@@ -38,7 +38,7 @@ from wagtail.images.models import Filter, SourceImageIOError
 from .. import pricing
 from ..cart import Cart, CartLine, PricedCart, prefetch_images
 from ..conf import app_settings
-from ..shortcuts import home_url, priced_cart, shop_currency, shop_url
+from ..shortcuts import home_url, priced_cart, shop_money, shop_url
 
 register = template.Library()
 
@@ -158,9 +158,9 @@ def product_price(context: template.Context, product: Any) -> str:
     request = _request(context)
     if request is None or product is None:
         return ""
-    currency = shop_currency(request)
+    currency, money = shop_money(request)
     try:
-        return pricing.format_amount(product.unit_amount(currency), currency)
+        return money(product.unit_amount(currency))
     except pricing.PricingError:
         return ""
 
@@ -174,6 +174,7 @@ def product_image(product: Any, spec: str, css_class: str = "") -> str:
     return _image_maker(spec, css_class)(product)
 
 
+@lru_cache(maxsize=64)
 def _image_maker(spec: str, css_class: str) -> Callable[[Any], str]:
     """A function giving a product's ``<img>`` at ``spec``, as Wagtail's
     ``rendition.img_tag({"class": css_class, "alt": ""})`` writes it (the image
