@@ -345,3 +345,34 @@ def test_parse_quantity_accepts_whole_numbers(raw):
 def test_parse_quantity_refuses_everything_else(raw):
     with pytest.raises(CartError):
         parse_quantity(raw)
+
+
+def test_cart_thumbnails_are_wagtails_own_img_tags_and_follow_a_new_focal_point(
+    client, make_product, settings
+):
+    """The cart page reads its thumbnails' renditions without model instances: the
+    <img> is still exactly Wagtail's, a missing rendition is made, and a rendition
+    made for an earlier focal point is not used."""
+    from tests.test_queries import png
+    from wagtail.images import get_image_model
+
+    spec = "fill-96x96"
+    image = get_image_model().objects.create(title="Mug", file=png())
+    mug = make_product("7.77", name="Mug", image=image)
+    client.post(ADD, {"product": mug.pk, "quantity": "1"})
+
+    def thumb() -> str:
+        html = client.get(reverse("wagtail_stripe_checkout:cart")).content.decode()
+        (tag,) = [t for t in html.split("<img")[1:] if "wsc-cart__thumb" in t]
+        return "<img" + tag.split(">", 1)[0] + ">"
+
+    first = thumb()  # no rendition yet: Wagtail makes it
+    expected = image.get_rendition(spec).img_tag({"class": "wsc-cart__thumb", "alt": ""})
+    assert first == expected
+    assert thumb() == expected  # read back from the database
+    image.focal_point_x, image.focal_point_y = 5, 5
+    image.focal_point_width = image.focal_point_height = 10
+    image.save()
+    moved = thumb()
+    fresh = get_image_model().objects.get(pk=image.pk).get_rendition(spec)
+    assert moved == fresh.img_tag({"class": "wsc-cart__thumb", "alt": ""}) and moved != first
