@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -48,6 +48,8 @@ class WebhookReceiver:
     answer: bytes = b""
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     arrived: threading.Event = field(default_factory=threading.Event)
+    # What the site does before it answers (a shop's handler may call Stripe).
+    react: Callable[[dict[str, Any]], None] | None = None
 
     def bodies(self) -> list[dict[str, Any]]:
         return [json.loads(body) for _headers, body in self.received]
@@ -61,6 +63,8 @@ def webhook(stand_in: StripeStandIn) -> Iterator[WebhookReceiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             receiver.received.append((dict(self.headers.items()), body))
+            if receiver.react is not None:
+                receiver.react(json.loads(body))
             receiver.arrived.set()
             self.send_response(receiver.status)
             self.send_header("Content-Length", str(len(receiver.answer)))

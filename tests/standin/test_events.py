@@ -191,3 +191,30 @@ def test_sign_payload_is_what_stripe_verifies():
     assert event.id == "evt_1"
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(payload, header, "whsec_abc")  # too old
+
+
+def test_an_api_call_answers_before_its_webhook_and_the_site_may_call_back(sdk, stand_in, webhook):
+    """Expiring a session through the API (with an idempotency key, as the SDK
+    sends) delivers ``checkout.session.expired`` once the stand-in is free again:
+    the site's handler can call the stand-in while handling it, as a shop's does,
+    instead of waiting on the request that caused the event."""
+    session_id, other_id = create(sdk), create(sdk)
+    quick = stripe.StripeClient(
+        "sk_test_" + "x" * 24,
+        base_addresses={"api": stand_in.api_base},
+        stripe_version=API_VERSION,
+        max_network_retries=0,
+        http_client=stripe.RequestsClient(timeout=5),
+    )
+    seen: list[tuple[str, str]] = []
+
+    def handler_calls_stripe(event: dict) -> None:
+        status = quick.v1.checkout.sessions.retrieve(other_id).status
+        seen.append((event["type"], str(status)))
+
+    webhook.react = handler_calls_stripe
+    expired = sdk.v1.checkout.sessions.expire(session_id, options={"idempotency_key": "exp-1"})
+    assert expired.status == "expired"
+    assert webhook.arrived.wait(10)
+    assert seen == [("checkout.session.expired", "open")]
+    assert [d.status for d in stand_in.state.deliveries] == [200]

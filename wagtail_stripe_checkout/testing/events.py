@@ -7,9 +7,12 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from . import objects
@@ -49,11 +52,40 @@ def retrieve_event(host: Host, event_id: str) -> dict[str, Any]:
     raise not_found("event", event_id, "id")
 
 
+# Events an API request caused, held back until the request lets go of the
+# stand-in's lock (per thread): see ``held_deliveries``.
+_held = threading.local()
+
+
+@contextmanager
+def held_deliveries(host: Host) -> Iterator[None]:
+    """While an API request is answered under the stand-in's lock, the events it
+    causes (an expired session, a refund) wait; they are delivered once the
+    block ends and the lock is free, as Stripe answers the API call without
+    waiting for a webhook. Delivering under the lock made every other request
+    wait for the shop's answer, and a shop whose workers were all calling the
+    stand-in could never answer."""
+    outer = getattr(_held, "events", None)
+    _held.events = [] if outer is None else outer
+    try:
+        yield
+    finally:
+        if outer is None:
+            events, _held.events = _held.events, None
+            for event in events:
+                deliver(host, event)
+
+
 def deliver(host: Host, event: dict[str, Any]) -> Delivery | None:
     """POST a signed event to the webhook URL, as Stripe does (one attempt).
 
-    ``None`` when there is nowhere to deliver (no URL or secret, or deliveries off).
+    ``None`` when there is nowhere to deliver (no URL or secret, or deliveries off),
+    or when it waits for the API request that caused it (``held_deliveries``).
     """
+    waiting = getattr(_held, "events", None)
+    if waiting is not None:
+        waiting.append(event)
+        return None
     url, secret = host.webhook_url, host.webhook_secret
     if not (host.deliver_webhooks and url and secret):
         return None

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import StripeHTTPError
+from .events import held_deliveries
 from .reply import JSON, Reply, encode_json, json_reply
 from .state import Host
 
@@ -23,9 +24,10 @@ def answer_once(
 
     A different request under a used key is refused. Server errors (5xx) are not
     kept, so a retry runs again. The lock is held while answering, so concurrent
-    retries with one key wait for the first.
+    retries with one key wait for the first; the webhooks the answer causes are
+    delivered once the lock is free (``events.held_deliveries``).
     """
-    with host.lock:
+    with held_deliveries(host), host.lock:
         cached = host.state.idempotency.get(key)
         if cached is not None:
             return _replay(key, request, cached)
