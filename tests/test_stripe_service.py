@@ -7,6 +7,10 @@ import pytest
 from wagtail_stripe_checkout.conf import PINNED_API_VERSION, app_settings
 from wagtail_stripe_checkout.services import errors, get_gateway
 
+# One value for the module: a request repeated a second later is the same request
+# (its idempotency key would otherwise meet other parameters).
+EXPIRES_AT = int(time.time()) + 3600
+
 
 def params(**overrides):
     base = {
@@ -23,7 +27,7 @@ def params(**overrides):
                 },
             },
         ],
-        "expires_at": int(time.time()) + 3600,
+        "expires_at": EXPIRES_AT,
     }
     base.update(overrides)
     return base
