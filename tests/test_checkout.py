@@ -453,3 +453,35 @@ def test_checkout_speaks_the_pages_language(shop_with_cart, settings, language, 
     (create,) = stand_in.requests_to("/v1/checkout/sessions", method="POST")
     assert create.params["locale"] == locale
     assert Order.objects.get().language == language
+
+
+def _shipping_fields(html: str) -> dict[str, str]:
+    import re
+
+    shown = re.search(r'name="shown_shipping" value="([^"]*)"', html)
+    assert shown is not None
+    country, rate = shown.group(1).split(":")
+    details = {"email": "s@example.com", "name": "Sam"}
+    return {**details, "country": country, "shipping_rate": rate, "shown_shipping": shown.group(1)}
+
+
+@pytest.mark.parametrize("left", [1, 0])
+def test_stock_gone_between_the_page_and_the_button_is_told_with_a_shipping_choice(
+    client, shop, make_product, checkout_pages, stripe_stand_in, left
+):
+    """With the country and rate on the form, the cart's repair (fewer mugs, or
+    none) is still told and nothing goes to Stripe, as without them."""
+    configure_shop(shop, shipping_fee=Decimal("5.00"), shipping_countries="US, GB")
+    mug = make_product("12.00", name="Mug", sku="MUG-01", stock=5)
+    bag = make_product("10.00", name="Bag", sku="BAG-01")
+    client.post(ADD, {"product": mug.pk, "quantity": "2"})
+    client.post(ADD, {"product": bag.pk, "quantity": "1"})
+    checkout, _ = checkout_pages
+    page = client.get(checkout.url).content.decode()
+    Product.objects.filter(pk=mug.pk).update(stock=left)  # another shopper bought them
+    response = client.post(checkout.url, _shipping_fields(page))
+    html = response.content.decode()
+    assert response.status_code == 200
+    told = "Only 1 of Mug left" if left else "Mug is sold out. It was removed from your cart."
+    assert told in html, html[:3000]
+    assert not Order.objects.exists() and stripe_stand_in.requests_to("/v1/") == []

@@ -345,6 +345,9 @@ class Cart:
         self._shipping = self._load_shipping(raw)
         self._priced: PricedCart | None = None
         self._unsaved_repairs = False
+        # Repairs explained by a priced cart that a shipping choice then replaced:
+        # told with the next pricing, so that checkout still stops and says so.
+        self._carried_notices: list[str] = []
         # Read once per request: the products asked about, and what this
         # browser's pending checkout holds (keyed by that order's id).
         self._products: dict[int, Product | None] = {}
@@ -426,7 +429,9 @@ class Cart:
             rate_id = None
         quote = settings.shipping_quote(country, rate_id)
         self._shipping = {"country": quote.country, "rate": quote.rate_id} if quote else {}
+        repaired = self._priced.notices if self._priced is not None else []
         self._save()
+        self._carried_notices += repaired
         return quote
 
     def held_by_shopper(self) -> dict[int, int]:
@@ -550,7 +555,7 @@ class Cart:
         pids = [int(pid) for pid in self._lines]
         products = self._read_products(pids) if pids else {}
         held = self.held_by_shopper() if pids else {}
-        notices: list[str] = []
+        notices, self._carried_notices = self._carried_notices, []
         lines: list[CartLine] = []
         for key, stored in list(self._lines.items()):
             line = self._repair(
