@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 
 from tests.factories import OrderFactory, configure_shop
-from tests.support.helpers import body_of
+from tests.support.helpers import body_of, product_form
 from wagtail_stripe_checkout.models import Order, Product, ShopSettings
 
 PRODUCTS = "/admin/snippets/wagtail_stripe_checkout/product/"
@@ -42,22 +42,12 @@ def test_product_list_exports_csv(editor, make_product, shop):
 
 def test_creating_a_product_in_the_admin_validates_the_price(editor, shop):
     configure_shop(shop, currency="KWD")
-    from wagtail.test.utils.form_data import rich_text
-
-    data = {
-        "name": "Dates",
-        "sku": "DATES",
-        "description": rich_text(""),
-        "price": "1.234",
-        "active": "on",
-        "stock": "",
-        "max_per_order": "",
-    }
+    data = product_form(price="1.234")
     response = editor.post(PRODUCTS + "add/", data)
     assert response.status_code == 200
     assert "KWD amounts must be multiples of 0.010." in response.content.decode()
     assert not Product.objects.exists()
-    data["price"] = "1.230"
+    data = product_form(price="1.230")
     response = editor.post(PRODUCTS + "add/", data)
     assert response.status_code == 302
     product = Product.objects.get()

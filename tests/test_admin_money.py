@@ -8,9 +8,10 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
+from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
 from tests.factories import configure_shop
+from tests.support.helpers import product_form
 from wagtail_stripe_checkout.models import Product, ShopSettings
 
 PRODUCTS = "/admin/snippets/wagtail_stripe_checkout/product/"
@@ -54,16 +55,7 @@ def test_the_product_form_shows_the_price_in_the_currencys_decimals(
 
 
 def product_data(price: str) -> dict[str, str]:
-    return {
-        "name": "Dates",
-        "sku": "DATES",
-        "description": rich_text(""),
-        "price": price,
-        "active": "on",
-        "stock": "",
-        "max_per_order": "",
-        "tax_code": "",
-    }
+    return product_form(price=price)
 
 
 def test_saving_keeps_the_value_exact_and_validation_is_unchanged(editor, shop):

@@ -353,8 +353,9 @@ def test_cart_thumbnails_are_wagtails_own_img_tags_and_follow_a_new_focal_point(
     """The cart page reads its thumbnails' renditions without model instances: the
     <img> is still exactly Wagtail's, a missing rendition is made, and a rendition
     made for an earlier focal point is not used."""
-    from tests.test_queries import png
     from wagtail.images import get_image_model
+
+    from tests.test_queries import png
 
     spec = "fill-96x96"
     image = get_image_model().objects.create(title="Mug", file=png())

@@ -236,6 +236,13 @@ def sandbox(demo_shop: Path, tmp_path: Path) -> Path:
     return folder
 
 
+SITE_ADDRESS = (
+    "from wagtail.models import Site\n"
+    "site = Site.objects.get(is_default_site=True)\n"
+    "print('site', site.hostname, site.port)"
+)
+
+
 def serve(*args: str) -> list[str]:
     return [sys.executable, str(DEV), "serve", *args]
 
@@ -348,6 +355,18 @@ def test_serve_answers_when_it_says_so_keeps_the_editors_changes_and_stops_every
     assert first.stop(signal.SIGTERM) == 0  # kill's default
     assert_all_stopped(children)
     assert not answers(shop) and not answers(stand_in)
+    # The site is where it was served: links made without a request (emails, buy
+    # links, QR codes) lead there.
+    site = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", SITE_ADDRESS],
+        cwd=ROOT / "sandbox",
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    (line,) = [line for line in site.stdout.splitlines() if line.startswith("site ")]
+    assert line == f"site 127.0.0.1 {port}"
 
     # --reset starts over from the demo data.
     second = command(serve("--port", port, "--reset"), env)

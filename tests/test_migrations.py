@@ -88,3 +88,80 @@ def test_the_english_default_labels_make_way_for_the_shoppers_language():
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+BEFORE_VARIANTS = (APP, "0010_tax_label_in_the_shoppers_language")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_products_orders_and_carts_from_before_variants_keep_working(rf):
+    """0011 (options, variants, slugs): an existing product gets a slug and no
+    variants, its order line reads back as it was, and a cart saved in the
+    session's old format (``{"12": {"q": 2, "pv": 1}}``) prices as before."""
+    import uuid
+
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from wagtail_stripe_checkout.cart import Cart
+    from wagtail_stripe_checkout.conf import app_settings
+
+    old = migrate(BEFORE_VARIANTS)
+    site = old.get_model("wagtailcore", "Site").objects.get(is_default_site=True)
+    old.get_model(APP, "ShopSettings").objects.create(site_id=site.pk, currency="USD")
+    product = old.get_model(APP, "Product").objects.create(
+        name="Tote Bag", sku="TOTE", price=Decimal("12.500"), stock=4
+    )
+    order = old.get_model(APP, "Order").objects.create(
+        public_id=uuid.uuid4(),
+        reference="WSC-OLD1",
+        site_id=site.pk,
+        email="old@example.com",
+        currency="USD",
+        subtotal=2500,
+        tax=0,
+        shipping=0,
+        total=2500,
+    )
+    old.get_model(APP, "OrderLine").objects.create(
+        order=order,
+        product=product,
+        name="Tote Bag",
+        sku="TOTE",
+        unit_amount=1250,
+        quantity=2,
+        total=2500,
+    )
+    try:
+        migrate((APP, "0011_catalogue_variants_downloads_buy_links"))
+        from wagtail_stripe_checkout.models import Order, Product
+
+        migrated = Product.objects.get(pk=product.pk)
+        assert (migrated.slug, migrated.shipped, migrated.has_variants) == ("tote-bag", True, False)
+        (line,) = Order.objects.get(pk=order.pk).lines.all()
+        assert (line.name, line.sku, line.variant, line.variant_name, line.shipped) == (
+            "Tote Bag",
+            "TOTE",
+            None,
+            "",
+            True,
+        )
+        assert (line.unit_amount, line.quantity, line.total, line.product_id) == (
+            1250,
+            2,
+            2500,
+            product.pk,
+        )
+        request = rf.get("/")
+        request.session = SessionStore()
+        request.session[app_settings.CART_SESSION_KEY] = {
+            "lines": {str(product.pk): {"q": 2, "pv": 1}}
+        }
+        priced = Cart(request).price()
+        assert priced.notices == []
+        assert [(ln.display_name, ln.sku, ln.quantity, ln.total) for ln in priced.lines] == [
+            ("Tote Bag", "TOTE", 2, 2500)
+        ]
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())

@@ -10,6 +10,7 @@ and with 20 lines. A sale makes two Stripe calls, one when the webhook came firs
 
 import io
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.files.images import ImageFile
@@ -58,7 +59,7 @@ def _no_cart_rate_limit(settings):
     settings.WAGTAIL_STRIPE_CHECKOUT_RATE_LIMITS = {"cart": None}
 
 
-def queries_for(request) -> tuple[int, object]:
+def queries_for(request) -> tuple[int, Any]:
     """(queries, response) of the second call of ``request``: the first makes the
     renditions an editor's first visit makes once."""
     request()

@@ -528,6 +528,7 @@ def make_products(count: int) -> list[Any]:
         Product(
             name=f"Bench product {i:03d}",
             sku=f"BENCH-{i:03d}",
+            slug=f"bench-product-{i:03d}",  # bulk_create skips save(), which makes slugs
             description="<p>Something to sell.</p>",
             price=Decimal("4.50") + i % 7,
             stock=1_000_000,

@@ -282,8 +282,9 @@ def serve_with(children: Children, host: str, port: int, stand_in_port: int, res
         stand_in = start_stand_in(children, host, stand_in_port, f"{url}shop/webhook/", secret)
         servers["The Stripe stand-in"] = stand_in
         os.environ["SANDBOX_WEBHOOK_SECRET"] = secret
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     children.run(
-        [sys.executable, "-c", PREPARE, *(["--reset"] if reset else [])],
+        [sys.executable, "-c", PREPARE, "--address", address, *(["--reset"] if reset else [])],
         what="Preparing the database (migrate, load_demo)",
         cwd=SANDBOX,
     )
@@ -326,6 +327,10 @@ SCREENSHOTS_FOR_DOCS = {
     "admin-refund.png": "editor-refund.png",
     "admin-product.png": "editor-product.png",
     "checkout-phone.png": "shopper-checkout-phone.png",
+    "admin-variants.png": "editor-variants.png",
+    "admin-buy-link.png": "editor-buy-link.png",
+    "admin-digital-goods.png": "editor-digital-goods.png",
+    "admin-order-downloads.png": "editor-downloads.png",
 }
 
 

@@ -1,5 +1,5 @@
 """What staff do to an order in the admin: refund it, mark it shipped, add a
-note, send the confirmation email again.
+note, send the confirmation email again, resend and extend download links.
 
 Each action has its own permission (``refund_order``, ``fulfil_order``), a page
 with Wagtail's header and breadcrumbs and a confirmation step, and goes
@@ -18,12 +18,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpRespons
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django.views.generic.edit import FormView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from . import pricing, tasks
+from . import downloads, pricing, tasks
+from .conf import app_settings
 from .fulfilment import RefundError, add_note, mark_shipped, request_refund
 from .history import log_action
 from .models import Order
@@ -199,6 +200,10 @@ class ShipView(OrderActionView):
     def refusal(self) -> str:
         if self.order.can_ship:
             return ""
+        if self.order.is_paid and not self.order.lines.filter(shipped=True).exists():
+            return _("Order %(number)s has nothing to ship: its goods are downloads.") % {
+                "number": self.order.reference
+            }
         return _("Order %(number)s cannot be marked shipped (it is %(status)s).") % {
             "number": self.order.reference,
             "status": self.order.get_status_display(),
@@ -246,6 +251,89 @@ class ResendConfirmationView(OrderActionView):
             _("The confirmation of order %(number)s is being sent again.")
             % {"number": self.order.reference},
         )
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class ExtendDownloadsForm(forms.Form):
+    hours = forms.IntegerField(
+        label=gettext_lazy("Hours from now"),
+        min_value=1,
+        max_value=24 * 366,
+        help_text=gettext_lazy("The links work until then; the count of downloads stays."),
+    )
+    reset_counts = forms.BooleanField(
+        label=gettext_lazy("Also give back every download"),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, order: Order, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["hours"].initial = app_settings.DOWNLOAD_EXPIRY_HOURS
+
+
+class DownloadsActionView(OrderActionView):
+    """An action on the download links of a paid order."""
+
+    permission = FULFIL_PERMISSION
+    header_icon = "download"
+
+    def refusal(self) -> str:
+        if self.order.is_paid and self.order.downloads.filter(revoked_at__isnull=True).exists():
+            return ""
+        return _("Order %(number)s has no download links that can be used.") % {
+            "number": self.order.reference
+        }
+
+
+class ResendDownloadsView(DownloadsActionView):
+    """Email the shopper the order's download links again, as a task."""
+
+    form_class = ConfirmForm
+    submit_label = gettext_lazy("Yes, send the links")
+    description = gettext_lazy(
+        "The download links go again to the email address of the order, with the "
+        "downloads each has left. The order's history shows when it has been sent."
+    )
+
+    def get_page_title(self) -> str:
+        return _("Resend the download links of %(number)s") % {"number": self.order.reference}
+
+    def form_valid(self, form: ConfirmForm) -> HttpResponse:
+        log_action(self.order, "email_requested", {"kind": "download_links"}, self.request.user)
+        tasks.enqueue_emails(self.order, ["download_links"])
+        messages.success(
+            self.request,
+            _("The download links of order %(number)s are being sent again.")
+            % {"number": self.order.reference},
+        )
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class ExtendDownloadsView(DownloadsActionView):
+    """Give the order's links a new expiry (and, if asked, their downloads back)."""
+
+    form_class = ExtendDownloadsForm
+    submit_label = gettext_lazy("Extend the links")
+    description = gettext_lazy(
+        "Every link of the order that was not revoked works again until the time you set."
+    )
+
+    def get_page_title(self) -> str:
+        return _("Extend the download links of %(number)s") % {"number": self.order.reference}
+
+    def form_valid(self, form: ExtendDownloadsForm) -> HttpResponse:
+        count = downloads.extend(
+            self.order,
+            form.cleaned_data["hours"],
+            reset_counts=form.cleaned_data["reset_counts"],
+            user=self.request.user,
+        )
+        message = ngettext(
+            "%(count)s download link of order %(number)s extended.",
+            "%(count)s download links of order %(number)s extended.",
+            count,
+        )
+        messages.success(self.request, message % {"count": count, "number": self.order.reference})
         return HttpResponseRedirect(self.get_success_url())
 
 

@@ -6,6 +6,7 @@ of orders and an export that streams; the shop's panel on the admin dashboard.""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import cached_property
 from typing import Any
 
 from django.db.models import QuerySet
@@ -16,13 +17,15 @@ from django.utils.translation import gettext_lazy
 from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn
 from wagtail.admin.viewsets.model import ModelViewSet
-from wagtail.admin.widgets import HeaderButton
+from wagtail.admin.widgets import Button, HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from . import dashboard
+from . import dashboard, downloads
 from .admin_actions import (
+    ExtendDownloadsView,
     RefundView,
     ResendConfirmationView,
+    ResendDownloadsView,
     ShipView,
     can_fulfil,
     can_refund,
@@ -30,7 +33,8 @@ from .admin_actions import (
 )
 from .conf import Mode
 from .history import order_history
-from .models import Order
+from .models import Order, OrderLine
+from .models.catalogue import item_name
 
 
 class ReadOnlyPolicy(ModelPermissionPolicy):
@@ -75,7 +79,32 @@ class StreamedRows:
         self.model = queryset.model
 
     def __iter__(self) -> Iterator[Order]:
-        return self.queryset.iterator(chunk_size=EXPORT_CHUNK_SIZE)
+        chunk: list[Order] = []
+        for order in self.queryset.iterator(chunk_size=EXPORT_CHUNK_SIZE):
+            chunk.append(order)
+            if len(chunk) == EXPORT_CHUNK_SIZE:
+                yield from with_items(chunk)
+                chunk = []
+        yield from with_items(chunk)
+
+
+def with_items(orders: list[Order]) -> list[Order]:
+    """Give each order ``items``, its lines in one cell (``2 × T-shirt – M / Navy
+    (TEE-M-NAVY); 1 × Mug (MUG-01)``), read in one query for all of them: plain
+    text, so nothing ties an exported order to its lines in memory."""
+    if not orders:
+        return orders
+    cells: dict[int, list[str]] = {}
+    rows = OrderLine.objects.filter(order__in=orders).order_by("pk")
+    for order_id, quantity, name, variant_name, sku in rows.values_list(
+        "order_id", "quantity", "name", "variant_name", "sku"
+    ):
+        cells.setdefault(order_id, []).append(
+            f"{quantity} × {item_name(name, variant_name)} ({sku})"
+        )
+    for order in orders:
+        order.items = "; ".join(cells.get(order.pk, []))  # type: ignore[attr-defined]
+    return orders
 
 
 class OrderIndexView(ModelViewSet.index_view_class):
@@ -138,6 +167,7 @@ class OrderViewSet(ModelViewSet):
         "customer_name",
         "customer_phone",
         "currency",
+        "items",
         "subtotal_amount",
         "discount_amount",
         "promotion_code",
@@ -159,6 +189,7 @@ class OrderViewSet(ModelViewSet):
     export_headings = {
         "reference": gettext_lazy("Order"),
         "customer_name": gettext_lazy("Name at Stripe"),
+        "items": gettext_lazy("Items"),
         "subtotal_amount": gettext_lazy("Subtotal"),
         "discount_amount": gettext_lazy("Discount"),
         "tax_amount": gettext_lazy("Tax"),
@@ -187,29 +218,61 @@ class OrderViewSet(ModelViewSet):
                 can_ship=can_fulfil(user) and order.can_ship,
                 can_note=can_fulfil(user),
                 note_url=_url("note", order),
+                download_links=downloads.links_for(order, include_revoked=True),
             )
             return context
 
         @property
         def header_buttons(self) -> list[Any]:
+            """What staff do most: ship, refund; and the payment in Stripe."""
             order, user = self.object, self.request.user
             buttons = list(super().header_buttons)
             if can_fulfil(user) and order.can_ship:
                 buttons.append(
-                    HeaderButton(_("Mark shipped"), url=_url("ship", order), icon_name="mail")
+                    HeaderButton(
+                        _("Mark shipped"), url=_url("ship", order), icon_name="mail", priority=10
+                    )
                 )
             if can_refund(user) and order.refundable_amount > 0:
                 buttons.append(
-                    HeaderButton(_("Refund"), url=_url("refund", order), icon_name="undo")
-                )
-            if can_fulfil(user) and order.is_paid:
-                buttons.append(
                     HeaderButton(
-                        _("Resend confirmation email"), url=_url("resend", order), icon_name="mail"
+                        _("Refund"), url=_url("refund", order), icon_name="undo", priority=20
                     )
                 )
             if order.stripe_payment_intent_id:
                 buttons.append(stripe_payment_button(order))
+            return buttons
+
+        @cached_property
+        def header_more_buttons(self) -> list[Any]:
+            """The rarer actions, in the header's "Actions" menu (a header with
+            every button in it leaves no room for the order's title)."""
+            order, user = self.object, self.request.user
+            buttons = list(super().header_more_buttons)
+            if can_fulfil(user) and order.is_paid:
+                buttons.append(
+                    Button(
+                        _("Resend confirmation email"),
+                        url=_url("resend", order),
+                        icon_name="mail",
+                        priority=30,
+                    )
+                )
+                if order.has_downloads and order.downloads.exists():
+                    buttons += [
+                        Button(
+                            _("Resend download links"),
+                            url=_url("resend_downloads", order),
+                            icon_name="download",
+                            priority=40,
+                        ),
+                        Button(
+                            _("Extend download links"),
+                            url=_url("extend_downloads", order),
+                            icon_name="time",
+                            priority=50,
+                        ),
+                    ]
             return buttons
 
     inspect_view_class = InspectView
@@ -221,6 +284,16 @@ class OrderViewSet(ModelViewSet):
             path("ship/<int:pk>/", ShipView.as_view(), name="ship"),
             path("note/<int:pk>/", note_view, name="note"),
             path("resend/<int:pk>/", ResendConfirmationView.as_view(), name="resend"),
+            path(
+                "downloads/resend/<int:pk>/",
+                ResendDownloadsView.as_view(),
+                name="resend_downloads",
+            ),
+            path(
+                "downloads/extend/<int:pk>/",
+                ExtendDownloadsView.as_view(),
+                name="extend_downloads",
+            ),
         ]
 
     inspect_view_fields = [

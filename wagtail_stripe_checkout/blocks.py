@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
@@ -11,6 +13,17 @@ from wagtail.snippets.blocks import SnippetChooserBlock
 from .cart import prefetch_images
 from .conf import app_settings
 from .models import Product
+
+
+def prefetch_variants(products: Iterable[Product], spec: str) -> None:
+    """Give ``products`` their variants and options (one query each, however many
+    products) and those variants' own images with the renditions at ``spec``."""
+    products = [product for product in products if product is not None]
+    if not products:
+        return
+    prefetch_related_objects(products, "variants", "options")
+    variants = [variant for product in products for variant in product.variants.all()]
+    prefetch_images([variant for variant in variants if variant.active], spec)
 
 
 class BuyBlock(blocks.StructBlock):
@@ -47,10 +60,9 @@ class BuyBlock(blocks.StructBlock):
         renditions of those shown in one more, however many blocks there are."""
         structs = list(super().bulk_to_python(values))
         shown = [struct["product"] for struct in structs]
-        prefetch_images(
-            [product for product in shown if product is not None and product.active],
-            app_settings.PRODUCT_IMAGE_RENDITION,
-        )
+        on_sale = [product for product in shown if product is not None and product.active]
+        prefetch_images(on_sale, app_settings.PRODUCT_IMAGE_RENDITION)
+        prefetch_variants(on_sale, app_settings.PRODUCT_IMAGE_RENDITION)
         return structs
 
     def get_context(self, value: Any, parent_context: dict[str, Any] | None = None) -> dict:
@@ -91,6 +103,7 @@ class ProductGridBlock(blocks.StructBlock):
         else:
             products = list(Product.objects.active().order_by("name")[:limit])
         prefetch_images(products, spec)
+        prefetch_variants(products, spec)
         context["grid_products"] = products
         context["rendition_spec"] = spec
         return context

@@ -295,6 +295,29 @@ def _whole_number_errors() -> list[Any]:
     return errors
 
 
+def _download_errors() -> list[Any]:
+    """Download links need a lifetime of at least an hour and at least one download."""
+    errors: list[Any] = []
+    for name, minimum, maximum in (
+        ("DOWNLOAD_EXPIRY_HOURS", 1, 24 * 366),
+        ("DOWNLOAD_LIMIT", 1, 10_000),
+    ):
+        try:
+            value = getattr(app_settings, name)
+        except (TypeError, ValueError):
+            value = None
+        if value is None or not minimum <= value <= maximum:
+            errors.append(
+                Error(
+                    f"{PREFIX}{name} must be a whole number from {minimum} to {maximum}.",
+                    hint="Download links of digital goods expire after DOWNLOAD_EXPIRY_HOURS "
+                    "and work DOWNLOAD_LIMIT times each.",
+                    id=ID.format("E016"),
+                )
+            )
+    return errors
+
+
 @register()
 def check_limits(app_configs: Any = None, **kwargs: Any) -> list[Any]:
-    return [*_rate_limit_errors(), *_whole_number_errors()]
+    return [*_rate_limit_errors(), *_whole_number_errors(), *_download_errors()]

@@ -27,6 +27,7 @@ DEFAULT_RATE_LIMITS: dict[str, str | None] = {
     "checkout": "10/m",  # Checkout Sessions created (the pay button)
     "cart": "60/m",  # cart changes, form and JSON
     "result": "30/m",  # result pages that ask Stripe about a payment
+    "download": "20/m",  # downloads of digital goods, valid or not
 }
 
 
@@ -108,6 +109,17 @@ class AppSettings:
     def RECONCILE_HOURS(self) -> int:
         """How far back ``reconcile_stripe`` looks by default (Stripe retries events for 3 days)."""
         return int(self._get("RECONCILE_HOURS", 72))
+
+    # Digital goods -------------------------------------------------------------
+    @property
+    def DOWNLOAD_EXPIRY_HOURS(self) -> int:
+        """How long a paid order's download links work, from payment (or an extension)."""
+        return int(self._get("DOWNLOAD_EXPIRY_HOURS", 72))
+
+    @property
+    def DOWNLOAD_LIMIT(self) -> int:
+        """How many times each download link may be used."""
+        return int(self._get("DOWNLOAD_LIMIT", 5))
 
     # Shop behaviour --------------------------------------------------------
     @property

@@ -3,7 +3,8 @@ optional staff notification.
 
 Templates (override any of them), each ``<name>_subject.txt``, ``<name>.txt``
 and (for the shopper) ``<name>.html`` in ``wagtail_stripe_checkout/emails/``:
-``order_confirmation``, ``order_shipped`` and ``staff_notification``.
+``order_confirmation``, ``order_shipped``, ``download_links`` and
+``staff_notification``.
 
 :func:`send` is what the tasks in :mod:`.tasks` run, after the payment has
 committed. Every email sent, or failed, is a line in the order's history. A
@@ -54,6 +55,9 @@ KINDS: dict[str, Kind] = {
     "confirmation": Kind("order_confirmation", _shopper),
     "staff": Kind("staff_notification", _staff, html=False),
     "shipped": Kind("order_shipped", _shopper),
+    # The links of digital goods again (staff: "Resend download links"); the
+    # templates read them with {% download_links order absolute=True as links %}.
+    "download_links": Kind("download_links", _shopper),
 }
 PAID = ("confirmation", "staff")
 SHIPPED = ("shipped",)

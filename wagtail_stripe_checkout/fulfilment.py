@@ -24,7 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from . import emails, pricing, stock, tasks
+from . import downloads, emails, pricing, stock, tasks
 from .history import log_action
 from .models import Order
 from .order_states import PAID_STATUSES, OrderEvent, Transition, next_transition
@@ -105,6 +105,7 @@ def transition(
             setattr(order, name, value)
         order.save(update_fields=[*fields, "stock_reserved", "updated_at"])
         log_action(order, rule.action, {"from": previous, **extra.log_data}, user)
+        _DOWNLOAD_EFFECTS.get(rule.event, _no_stock_effect)(order)
         transaction.on_commit(partial(_announce, order, rule, extra.signal_kwargs))
     logger.info(
         "order_transition",
@@ -148,6 +149,14 @@ _STOCK_EFFECTS: dict[OrderEvent, Callable[[Order], None]] = {
 }
 
 
+# Digital goods: a paid order gets its download links in the same transaction; a
+# full refund withdraws them (a partial refund leaves them: see docs/digital-goods.md).
+_DOWNLOAD_EFFECTS: dict[OrderEvent, Callable[[Order], object]] = {
+    OrderEvent.PAY: downloads.make_links,
+    OrderEvent.REFUND_ALL: downloads.revoke,
+}
+
+
 # Payment -------------------------------------------------------------------
 
 
@@ -188,6 +197,8 @@ def _paid_changes(session: CheckoutSession, order: Order) -> Changes:
     return Changes(
         fields={
             "paid_at": timezone.now(),
+            # A buy link that went straight to Stripe: the email Stripe collected.
+            "email": (order.email or session.customer_email or "")[:254],
             "stripe_payment_intent_id": session.payment_intent_id or "",
             "charged_subtotal": _items(session, order),
             "charged_discount": session.amount_discount,

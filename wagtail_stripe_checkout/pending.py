@@ -27,7 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from wagtail.models import Site
 
-from . import fulfilment, stock
+from . import downloads, fulfilment, stock
 from .cart import PENDING_ORDER_SESSION_KEY, PricedCart, browser_key
 from .conf import app_settings
 from .models import Order, OrderLine
@@ -63,7 +63,7 @@ def fingerprint(request: HttpRequest, priced: PricedCart, email: str, name: str)
     totals = priced.totals
     data = {
         "browser": browser_key(request),
-        "lines": [(line.product.pk, line.quantity, line.unit_amount) for line in priced.lines],
+        "lines": [(line.key, line.quantity, line.unit_amount) for line in priced.lines],
         "currency": priced.currency.code,
         "totals": [totals.subtotal, totals.tax, totals.shipping, totals.total],
         "shipping": [priced.shipping.country, priced.shipping.rate_id] if priced.shipping else [],
@@ -92,7 +92,7 @@ def pending_order(
         message = _(
             "Sorry, %(name)s sold out while you were checking out. "
             "Your cart has been updated; please check it and try again."
-        ) % {"name": exc.product.name}
+        ) % {"name": exc.name}
         raise CheckoutError(message) from None
     except IntegrityError:
         # Another request from this browser got there a moment earlier.
@@ -164,13 +164,17 @@ def _replace(
         browser_key=browser,
         client_key=client_key(request),
         stock_reserved=reserved,
+        has_downloads=downloads.sells_files([line.product.pk for line in priced.lines]),
     )
     OrderLine.objects.bulk_create(
         OrderLine(
             order=order,
             product=line.product,
+            variant=line.variant,
             name=line.product.name,
-            sku=line.product.sku,
+            variant_name=line.variant_name,
+            sku=line.sku,
+            shipped=line.product.shipped,
             unit_amount=line.unit_amount,
             quantity=line.quantity,
             total=line.total,

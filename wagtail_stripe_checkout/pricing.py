@@ -212,6 +212,7 @@ class Totals:
     final: bool = False  # what Stripe charged, tax included, rather than our estimate
     shipping_label: str = ""  # the rate, e.g. "Standard (3-5 days)"
     tax_rate: Decimal | None = None  # the rate added or included, when known
+    ships: bool = True  # False: digital goods only, no shipping line to show
 
     @property
     def tax_rate_display(self) -> str:

@@ -57,7 +57,7 @@ def absolute(request: HttpRequest, url: str) -> str:
 
 def _public_image_url(request: HttpRequest, line: CartLine, spec: str) -> str | None:
     """Stripe shows product images only from public https URLs."""
-    image = line.product.image
+    image = line.image_source.image
     if image is None:
         return None
     try:
@@ -103,13 +103,13 @@ def line_items(request: HttpRequest, priced: PricedCart) -> list[dict[str, Any]]
     that Stripe's total equals ours to the smallest unit."""
     items = []
     spec = app_settings.PRODUCT_IMAGE_RENDITION
-    prefetch_images([line.product for line in priced.lines], spec)  # one query for all
+    prefetch_images([line.image_source for line in priced.lines], spec)  # one query for all
     for line in priced.lines:
         image = _public_image_url(request, line, spec)
         price = _price_data(
             priced,
             line.unit_amount,
-            line.product.name,
+            line.display_name,  # "T-shirt – M / Navy"
             product=line.product,
             images=[image] if image else None,
         )
@@ -132,9 +132,10 @@ def _expires_at(order: Order) -> int:
 
 
 def shipping_params(priced: PricedCart) -> dict[str, Any]:
-    """The one rate the shopper chose, and that country for the address."""
+    """The one rate the shopper chose, and that country for the address; nothing
+    at all for digital goods only (no address to collect, no rate)."""
     quote = priced.shipping
-    if quote is None or not priced.lines:
+    if quote is None or not priced.lines or not priced.requires_shipping:
         return {}
     rate: dict[str, Any] = {
         "type": "fixed_amount",
@@ -231,7 +232,8 @@ def session_params(
     params: dict[str, Any] = {
         "mode": "payment",
         "line_items": line_items(request, priced),
-        "customer_email": order.email,
+        # Without an email (a buy link straight to Stripe) Stripe's page asks for it.
+        **({"customer_email": order.email} if order.email else {}),
         "client_reference_id": str(order.public_id),
         "metadata": {
             "order": str(order.public_id),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import buy_views, download_views, views
 
 app_name = "wagtail_stripe_checkout"
 
@@ -16,4 +16,8 @@ urlpatterns = [
     path("api/cart/remove/", views.api_cart_remove, name="api_cart_remove"),
     path("api/cart/clear/", views.api_cart_clear, name="api_cart_clear"),
     path("webhook/", views.stripe_webhook, name="webhook"),
+    path("buy/<slug:slug>/", buy_views.buy, name="buy"),
+    path("qr/<int:product_id>.svg", buy_views.qr_svg, name="buy_qr_svg"),
+    path("qr/<int:product_id>.png", buy_views.qr_png, name="buy_qr_png"),
+    path("download/<str:token>/", download_views.download, name="download"),
 ]

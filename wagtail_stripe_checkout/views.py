@@ -97,28 +97,29 @@ def apply_cart_action(request: HttpRequest, action: str, data: Any) -> str:
     """Change the cart as ``action`` says (only ids and quantities are read); the
     message for the shopper. Raises :class:`CartError` with the refusal."""
     cart = Cart.for_request(request)
+    variant = data.get("variant")  # a product's variant: optional, an id like the product
     if action == "add":
-        product, _total = cart.add(data.get("product"), data.get("quantity", 1))
+        line, _total = cart.add(data.get("product"), data.get("quantity", 1), variant)
         added = parse_quantity(data.get("quantity", 1))  # already accepted by add()
         return _("Added %(quantity)s × %(name)s to your cart.") % {
             "quantity": added,
-            "name": product.name,
+            "name": line.display_name,
         }
     if action == "update":
-        changed, quantity = cart.set_quantity(data.get("product"), data.get("quantity"))
+        changed, quantity = cart.set_quantity(data.get("product"), data.get("quantity"), variant)
         if quantity:
-            return _("Updated %(name)s.") % {"name": getattr(changed, "name", "")}
+            return _("Updated %(name)s.") % {"name": getattr(changed, "display_name", "")}
         return _removed(changed)
     if action == "remove":
-        return _removed(cart.remove(data.get("product")))
+        return _removed(cart.remove(data.get("product"), variant))
     cart.clear()
     return _("Your cart is empty.")
 
 
-def _removed(product: Any) -> str:
-    if product is None:
+def _removed(line: Any) -> str:
+    if line is None:
         return _("Removed from your cart.")
-    return _("Removed %(name)s from your cart.") % {"name": product.name}
+    return _("Removed %(name)s from your cart.") % {"name": line.display_name}
 
 
 def _form_action(action: str) -> View:

@@ -47,5 +47,9 @@ def register_order_log_actions(actions: object) -> None:
         ("email_sent", _("Email sent")),
         ("email_failed", _("Email failed")),
         ("email_requested", _("Email resend requested")),
+        ("downloads_created", _("Download links created")),
+        ("downloaded", _("File downloaded")),
+        ("downloads_revoked", _("Download links revoked")),
+        ("downloads_extended", _("Download links extended")),
     ]:
         actions.register_action(f"wagtail_stripe_checkout.order.{action}", label, label)  # type: ignore[attr-defined]

@@ -79,3 +79,27 @@ def captured(signal: Signal) -> Iterator[list[dict[str, Any]]]:
         yield sent
     finally:
         signal.disconnect(dispatch_uid=f"captured-{id(sent)}")
+
+
+def product_form(**fields: Any) -> dict[str, Any]:
+    """The product snippet's admin form as a browser posts it: ``fields`` over a
+    product with no options, variants or files (their empty inline formsets)."""
+    from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
+
+    data: dict[str, Any] = {
+        "name": "Dates",
+        "sku": "DATES",
+        "description": rich_text(""),
+        "price": "1.00",
+        "active": "on",
+        "stock": "",
+        "max_per_order": "",
+        "tax_code": "",
+        "shipped": "on",
+        "buy_link_enabled": "on",
+        "options": inline_formset([]),
+        "variants": inline_formset([]),
+        "files": inline_formset([]),
+    }
+    data.update(fields)
+    return nested_form_data(data)

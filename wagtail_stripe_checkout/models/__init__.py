@@ -1,3 +1,5 @@
+from .catalogue import ProductFile, ProductOption, ProductVariant
+from .downloads import Download, DownloadLink
 from .health import ReconcileRun, WebhookFailure
 from .orders import Order, OrderLine, WebhookEvent
 from .products import Product
@@ -6,9 +8,14 @@ from .shipping import ShippingRate, ShippingZone
 
 __all__ = [
     "CheckoutField",
+    "Download",
+    "DownloadLink",
     "Order",
     "OrderLine",
     "Product",
+    "ProductFile",
+    "ProductOption",
+    "ProductVariant",
     "ReconcileRun",
     "ShippingRate",
     "ShippingZone",

@@ -3,6 +3,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from decimal import Decimal
+from functools import cached_property
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -82,6 +83,9 @@ class Order(models.Model):
     # Stock taken for this order's lines while its session is open; given back
     # once when the session expires, is cancelled or its payment fails.
     stock_reserved = models.BooleanField(default=False, editable=False)
+    # Whether a line's product had files to download when the order was placed: a
+    # paid order without them reads no files and no links (the webhook's queries).
+    has_downloads = models.BooleanField(default=False, editable=False)
     refunded_amount = models.BigIntegerField(_("refunded"), default=0)
     # The shopper's language at checkout: Checkout's locale and the emails follow it.
     language = models.CharField(_("language"), max_length=15, blank=True)
@@ -164,7 +168,10 @@ class Order(models.Model):
 
     @property
     def can_ship(self) -> bool:
-        return next_transition(self.status, OrderEvent.SHIP) is not None
+        """Paid, not shipped yet, and something in it ships (digital goods do not)."""
+        if next_transition(self.status, OrderEvent.SHIP) is None:
+            return False
+        return self.pk is None or self.lines.filter(shipped=True).exists()
 
     def display(self, amount: int) -> str:
         return pricing.format_amount(amount, self.currency_info)
@@ -227,6 +234,7 @@ class Order(models.Model):
                 tax_mode=pricing.TaxMode(self.tax_mode),
                 tax_label=self.tax_label,
                 shipping_label=self.shipping_rate_name,
+                ships=self.ships,
             )
         return pricing.Totals(
             currency=self.currency_info,
@@ -239,7 +247,16 @@ class Order(models.Model):
             discount=self.charged_discount or 0,
             final=True,
             shipping_label=self.shipping_rate_name,
+            ships=self.ships,
         )
+
+    @cached_property
+    def ships(self) -> bool:
+        """Whether anything in the order ships: only an order with downloads and
+        no shipping charged is asked (one query), every other order ships."""
+        if not self.has_downloads or self.shipping or self.shipping_rate_name:
+            return True
+        return self.pk is None or self.lines.filter(shipped=True).exists()
 
     @property
     def currency_info(self) -> pricing.Currency:
@@ -263,8 +280,17 @@ class OrderLine(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    variant = models.ForeignKey(
+        "wagtail_stripe_checkout.ProductVariant",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     name = models.CharField(max_length=255)
+    variant_name = models.CharField(max_length=120, blank=True)
     sku = models.CharField(max_length=64)
+    shipped = models.BooleanField(default=True)
     unit_amount = models.BigIntegerField()
     quantity = models.PositiveIntegerField()
     total = models.BigIntegerField()

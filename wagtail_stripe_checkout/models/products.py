@@ -8,14 +8,17 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from modelcluster.models import ClusterableModel
 from wagtail.admin.forms import WagtailAdminModelForm
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField
 from wagtail.images import get_image_model, get_image_model_string
 from wagtail.search import index
 
 from .. import pricing
+from ..panels import BuyLinkPanel
 
 
 class MoneyInput(forms.NumberInput):
@@ -62,6 +65,12 @@ def _form_currency(request: Any) -> pricing.Currency | None:
     return max(currencies, key=lambda c: c.display_decimals, default=None)
 
 
+SKU_VALIDATOR = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+    _("Use letters, digits, dots, dashes and underscores only."),
+)
+
+
 class ProductForm(WagtailAdminModelForm):
     """The product snippet's form: the price in the shop currency's decimals.
 
@@ -73,11 +82,67 @@ class ProductForm(WagtailAdminModelForm):
         currency = _form_currency(request)
         if currency is not None:
             use_money_inputs(self, ["price"], currency)
+            variants = getattr(self, "formsets", {}).get("variants")
+            if variants is not None:  # the variants' prices too, the empty form included
+                variants.form = _with_money_inputs(variants.form, currency)
+
+    def clean(self) -> dict[str, Any]:
+        from .catalogue import check_options_and_variants  # catalogue imports this module
+
+        cleaned = super().clean()
+        check_options_and_variants(self)
+        return cleaned
+
+
+def _with_money_inputs(form_class: type[forms.BaseForm], currency: pricing.Currency) -> type:
+    def __init__(form: forms.BaseForm, *args: Any, **kwargs: Any) -> None:
+        form_class.__init__(form, *args, **kwargs)
+        use_money_inputs(form, ["price"], currency)
+
+    return type(form_class.__name__, (form_class,), {"__init__": __init__})
+
+
+def price_problems(price: Decimal) -> list[str]:
+    """Why ``price`` cannot be charged in some currency in use (empty: it can)."""
+    from .settings import currencies_in_use  # settings imports this module
+
+    problems = []
+    for code in sorted(currencies_in_use()):
+        currency = pricing.get_currency(code)
+        try:
+            minor = pricing.to_minor(price, currency)
+        except pricing.PricingError as exc:
+            problems.append(str(exc))
+            continue
+        if minor > pricing.MAX_AMOUNT:
+            problems.append(
+                _("Stripe cannot charge more than %(max)s in one payment.")
+                % {"max": pricing.format_amount(pricing.MAX_AMOUNT, currency)}
+            )
+    return problems
+
+
+def unique_slug(name: str, taken: models.QuerySet[Any], max_length: int = 80) -> str:
+    """``name`` as a slug not used by ``taken``: ``tote-bag``, ``tote-bag-2``, ..."""
+    base = (slugify(name) or "product")[: max_length - 6].strip("-") or "product"
+    used = set(taken.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, n = base, 1
+    while slug in used:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
 
 
 class ProductQuerySet(models.QuerySet["Product"]):
     def active(self) -> ProductQuerySet:
         return self.filter(active=True)
+
+    def with_variant_flag(self) -> ProductQuerySet:
+        """Each product knows whether it has variants, in the same query."""
+        variants = self.model._meta.get_field("variants").related_model
+        return self.annotate(
+            variant_flag=models.Exists(variants.objects.filter(product=models.OuterRef("pk")))
+        )
 
     def with_images(self, *filter_specs: str) -> ProductQuerySet:
         """Fetch images and the named renditions in two queries, whatever the count."""
@@ -91,7 +156,7 @@ class ProductQuerySet(models.QuerySet["Product"]):
         )
 
 
-class Product(index.Indexed, models.Model):
+class Product(index.Indexed, ClusterableModel):
     """Something the shop sells; managed by editors as a Wagtail snippet."""
 
     name = models.CharField(_("name"), max_length=255)
@@ -99,13 +164,17 @@ class Product(index.Indexed, models.Model):
         _("SKU"),
         max_length=64,
         unique=True,
-        validators=[
-            RegexValidator(
-                r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
-                _("Use letters, digits, dots, dashes and underscores only."),
-            )
-        ],
+        validators=[SKU_VALIDATOR],
         help_text=_("Your own stock-keeping code; unique across the shop."),
+    )
+    slug = models.SlugField(
+        _("slug"),
+        max_length=80,
+        unique=True,
+        blank=True,
+        help_text=_(
+            "The product's part of its buy link, /shop/buy/<slug>/. Made from the name when empty."
+        ),
     )
     description = RichTextField(_("description"), blank=True)
     image = models.ForeignKey(
@@ -153,6 +222,19 @@ class Product(index.Indexed, models.Model):
         validators=[MinValueValidator(1)],
         help_text=_("Leave empty for the shop-wide limit."),
     )
+    shipped = models.BooleanField(
+        _("shipped"),
+        default=True,
+        help_text=_(
+            "Untick for digital goods (files to download): a cart holding only such "
+            "products asks for no shipping address or rate."
+        ),
+    )
+    buy_link_enabled = models.BooleanField(
+        _("buy link"),
+        default=True,
+        help_text=_("Untick to switch off the product's shareable buy link and QR code."),
+    )
     # Bumped whenever the price changes, so carts can tell shoppers about it
     # without ever storing a price in the session.
     price_version = models.PositiveIntegerField(default=1, editable=False)
@@ -175,6 +257,16 @@ class Product(index.Indexed, models.Model):
             ],
             heading=_("Price and availability"),
         ),
+        InlinePanel("options", heading=_("Options"), label=_("Option")),
+        InlinePanel("variants", heading=_("Variants"), label=_("Variant")),
+        MultiFieldPanel(
+            [FieldPanel("shipped"), InlinePanel("files", label=_("File to download"))],
+            heading=_("Digital goods"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("slug"), FieldPanel("buy_link_enabled"), BuyLinkPanel()],
+            heading=_("Buy link"),
+        ),
     ]
 
     search_fields = [
@@ -194,33 +286,30 @@ class Product(index.Indexed, models.Model):
         return self.name
 
     def save(self, *args: object, **kwargs: object) -> None:
+        if not self.slug:
+            self.slug = unique_slug(self.name, type(self).objects.exclude(pk=self.pk))
         if self.pk is not None:
             old = type(self).objects.filter(pk=self.pk).values_list("price", flat=True).first()
             if old is not None and self.price is not None and Decimal(old) != Decimal(self.price):
                 self.price_version += 1
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         super().clean()
         if self.price is None:
             return
-        from .settings import currencies_in_use  # settings imports this module
-
-        problems = []
-        for code in sorted(currencies_in_use()):
-            currency = pricing.get_currency(code)
-            try:
-                minor = pricing.to_minor(self.price, currency)
-            except pricing.PricingError as exc:
-                problems.append(str(exc))
-                continue
-            if minor > pricing.MAX_AMOUNT:
-                problems.append(
-                    _("Stripe cannot charge more than %(max)s in one payment.")
-                    % {"max": pricing.format_amount(pricing.MAX_AMOUNT, currency)}
-                )
+        problems = price_problems(self.price)
         if problems:
             raise ValidationError({"price": problems})
+
+    @property
+    def has_variants(self) -> bool:
+        """Whether shoppers must choose a variant: read with the product when it was
+        annotated (``with_variant_flag``) or its variants prefetched, else one query."""
+        flag = getattr(self, "variant_flag", None)
+        if flag is not None:
+            return bool(flag)
+        return self.variants.exists()
 
     def unit_amount(self, currency: pricing.Currency) -> int:
         """The price in ``currency``'s smallest unit; raises PricingError if unrepresentable."""

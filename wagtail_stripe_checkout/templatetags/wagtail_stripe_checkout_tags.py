@@ -6,6 +6,8 @@
   (see :func:`cart_rows`).
 * ``{% buy_button product label="Add to cart" show_quantity=True action="cart" %}``
 * ``{% product_price product %}``: the product's price in the shop's currency.
+* ``{% variant_choices product spec as choices %}``: a product's variants for its
+  ``<select name="variant">`` (``None`` for a product without; see :func:`variant_choices`).
 * ``{% product_image product spec "css-class" %}``: the product's ``<img>`` at a rendition.
 * ``{{ amount|money:currency }}``: format a smallest-unit amount.
 * ``{% csrf_input as csrf_input %}``: ``{% csrf_token %}``'s hidden input, rendered
@@ -24,7 +26,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from functools import lru_cache
-from html import escape  # Django's escape() is this, plus laziness and marking safe
+from html import (
+    escape,  # Django's escape() is this, plus laziness and marking safe
+    unescape,
+)
 from types import SimpleNamespace
 from typing import Any
 
@@ -32,7 +37,7 @@ from django import template
 from django.apps import apps
 from django.template.defaulttags import CsrfTokenNode
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from wagtail.images import get_image_model
 from wagtail.images.exceptions import InvalidFilterSpecError
 from wagtail.images.models import Filter, SourceImageIOError
@@ -83,12 +88,13 @@ def cart_rows(cart: PricedCart | None, image_spec: str = "") -> list[dict[str, A
     """
     if cart is None or not cart.lines:
         return []
-    images = _img_tags([line.product for line in cart.lines], image_spec, "wsc-cart__thumb")
+    sources = [line.image_source for line in cart.lines]
+    images = _img_tags(sources, image_spec, "wsc-cart__thumb")
     money = pricing.amount_formatter(cart.currency)
     each, of_name = gettext("%(price)s each"), gettext("of %(name)s")
     return [
-        _cart_row(line, money, each, of_name, images.get(line.product.image_id or 0, ""))
-        for line in cart.lines
+        _cart_row(line, money, each, of_name, images.get(source.image_id or 0, ""))
+        for line, source in zip(cart.lines, sources, strict=True)
     ]
 
 
@@ -100,13 +106,16 @@ def _cart_row(
     image: str,
 ) -> dict[str, Any]:
     product = line.product
-    name, unit = escape(product.name), escape(money(line.unit_amount))
+    name, unit = escape(line.display_name), escape(money(line.unit_amount))
     # Escaped here, once, so that the page shows them as they are; the translated
     # phrases as {% blocktrans %} renders them (the words as they are, the values escaped).
     return {
         "line": line,
         "product": product,
         "pk": SafeString(product.pk),
+        "variant": SafeString(line.variant.pk) if line.variant is not None else "",
+        "uid": SafeString(line.key.replace(":", "-")),
+        "sku": SafeString(escape(line.sku)),
         "name": SafeString(name),
         "quantity": SafeString(line.quantity),
         "max_quantity": SafeString(line.max_quantity),
@@ -136,8 +145,12 @@ def buy_button(
     most = product.limit_per_order(app_settings.MAX_QUANTITY) if product else 1
     if product is not None and product.stock is not None:
         most = max(1, min(most, product.stock))
+    choices = variant_choices(context, product, str(context.get("rendition_spec") or ""))
+    if choices is not None and choices.selected is not None:
+        most = choices.selected["max"]
     button_text = label or (gettext("Buy now") if action == "checkout" else gettext("Add to cart"))
     return {
+        "choices": choices,
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "product": product,
@@ -166,6 +179,102 @@ def product_price(context: template.Context, product: Any) -> str:
         return money(product.unit_amount(currency))
     except pricing.PricingError:
         return ""
+
+
+class VariantChoices(SimpleNamespace):
+    """A product's variants as its buy form offers them.
+
+    ``label`` names the options ("Size / Colour"); ``options``: one dict per
+    variant on sale, in the editor's order, with ``pk``, ``label``, ``price``
+    (formatted), ``text`` (what the ``<option>`` reads), ``sold_out``, ``max``
+    (the most one cart may hold), ``message_max``, ``availability`` ("3 left",
+    "Sold out"), ``image`` (its ``<img>`` at the spec; the product's when it has
+    none) and ``image_url``/``image_width``/``image_height``; ``selected``: the
+    first one not sold out (``None``: all are); ``available``: whether any can
+    be bought."""
+
+
+@register.simple_tag(takes_context=True)
+def variant_choices(context: template.Context, product: Any, spec: str = "") -> Any:
+    """``None`` for a product without variants, else its :class:`VariantChoices`,
+    worked out once per product and page. Free of queries when the product came
+    with its variants and options prefetched (as in the blocks)."""
+    if product is None:
+        return None
+    cached = getattr(product, "_wsc_variant_choices", None)
+    if cached is not None and cached.spec == spec:
+        return cached.value
+    variants = list(product.variants.all())
+    choices = None
+    if variants:
+        choices = _choices(_request(context), product, variants, spec)
+    product._wsc_variant_choices = SimpleNamespace(spec=spec, value=choices)
+    return choices
+
+
+def _choices(request: Any, product: Any, variants: list[Any], spec: str) -> VariantChoices:
+    money: Callable[[int], str] = str
+    currency = None
+    if request is not None:
+        currency, money = shop_money(request)
+    image = _image_maker(spec, "wsc-product__image")
+    limit = product.limit_per_order(app_settings.MAX_QUANTITY)
+    options = []
+    for variant in variants:
+        if not variant.active:
+            continue
+        variant.product = product
+        try:
+            price = money(variant.unit_amount(currency)) if currency is not None else ""
+        except pricing.PricingError:
+            continue
+        options.append(_choice(variant, price, limit, image(variant) or image(product)))
+    label = " / ".join(option.name for option in product.options.all())
+    selected = next((option for option in options if not option["sold_out"]), None)
+    return VariantChoices(
+        label=label or gettext("Option"),
+        options=options,
+        selected=selected,
+        available=selected is not None,
+    )
+
+
+def _choice(variant: Any, price: str, limit: int, img: str) -> dict[str, Any]:
+    sold_out = variant.sold_out
+    most = limit if variant.stock is None else max(1, min(limit, variant.stock))
+    if sold_out:
+        availability = gettext("Sold out")
+    elif variant.stock is not None:
+        availability = ngettext("%(n)s left", "%(n)s left", variant.stock) % {"n": variant.stock}
+    else:
+        availability = gettext("In stock")
+    text = f"{variant.label} – {availability if sold_out else price}"
+    src = _attribute(img, "src")
+    return {
+        "pk": variant.pk,
+        "label": variant.label,
+        "price": price,
+        "text": text,
+        "sold_out": sold_out,
+        "max": most,
+        "message_max": gettext("You can order at most %(most)s.") % {"most": most},
+        "availability": availability,
+        "image": SafeString(img),
+        "image_url": src,
+        "image_width": _attribute(img, "width"),
+        "image_height": _attribute(img, "height"),
+    }
+
+
+def _attribute(img: str, name: str) -> str:
+    """An attribute's value in an ``<img>`` written by :func:`_img_tag` (unescaped)."""
+    marker = f' {name}="'
+    start = img.find(marker)
+    if start < 0:
+        return ""
+    start += len(marker)
+    value = img[start : img.index('"', start)]
+    return unescape(value)
 
 
 @register.simple_tag

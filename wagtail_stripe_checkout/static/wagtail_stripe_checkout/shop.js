@@ -160,6 +160,34 @@
         }
     });
 
+    // Choosing a product's variant shows its price, image and availability
+    // (the <option>'s data-wsc-v-* attributes); the quantity follows its limit.
+    // Nothing is announced: the choice itself is what the shopper hears.
+    document.addEventListener("change", function (event) {
+        var select = event.target;
+        if (!select.hasAttribute || !select.hasAttribute("data-wsc-variant")) { return; }
+        var option = select.options[select.selectedIndex];
+        var card = select.closest(".wsc-product") || select.form;
+        if (!option || !card) { return; }
+        var data = function (name) { return option.getAttribute("data-wsc-v-" + name) || ""; };
+        var price = card.querySelector("[data-wsc-price]");
+        var availability = card.querySelector("[data-wsc-availability]");
+        var image = card.querySelector("img.wsc-product__image");
+        var quantity = select.form.querySelector(".wsc-quantity");
+        if (price && data("price")) { price.textContent = data("price"); }
+        if (availability) { availability.textContent = data("availability"); }
+        if (image && data("image")) {
+            image.src = data("image");
+            if (data("image-width")) { image.width = +data("image-width"); }
+            if (data("image-height")) { image.height = +data("image-height"); }
+        }
+        if (quantity && data("max")) {
+            quantity.max = data("max");
+            quantity.setAttribute("data-wsc-message-max", data("message-max"));
+            if (quantity.getAttribute("aria-invalid") === "true") { validate(quantity); }
+        }
+    });
+
     document.addEventListener("submit", function (event) {
         var form = event.target;
         var submitter = event.submitter;

@@ -13,11 +13,13 @@ import os
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from PIL import Image as PILImage
 from PIL import ImageDraw
+from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
@@ -26,6 +28,9 @@ from wagtail_stripe_checkout.contrib.pages.models import CheckoutPage, CheckoutR
 from wagtail_stripe_checkout.models import (
     Order,
     Product,
+    ProductFile,
+    ProductOption,
+    ProductVariant,
     ShippingRate,
     ShippingZone,
     ShopSettings,
@@ -87,6 +92,104 @@ PRODUCTS = [
 
 ADMIN_USER = "admin"
 
+# Digital goods: a product that is not shipped, with a file to download once paid.
+EBOOK = ("EBOOK-01", "Trail guide e-book", "7.00", (71, 85, 105), "A PDF to download after paying.")
+EBOOK_TITLE = "Trail guide (PDF)"
+
+
+def make_pdf(title: str) -> bytes:
+    """A small valid one-page PDF that says ``title``, written here: nothing is downloaded."""
+    text = title.replace("\\", "").replace("(", "").replace(")", "")
+    stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def load_ebook() -> Product:
+    """The e-book: not shipped, with its PDF as a Wagtail document."""
+    sku, name, price, colour, description = EBOOK
+    image = get_image_model()(title=name)
+    image.file = ImageFile(io.BytesIO(draw_image(name, colour)), name=f"{sku.lower()}.png")
+    image.save()
+    product = Product.objects.create(
+        sku=sku,
+        image=image,
+        name=name,
+        price=Decimal(price),
+        shipped=False,
+        description=f"<p>{description}</p>",
+        active=True,
+    )
+    document = get_document_model()(title=EBOOK_TITLE)
+    document.file = ContentFile(make_pdf(EBOOK_TITLE), name="trail-guide.pdf")
+    document.save()
+    ProductFile.objects.create(product=product, document=document)
+    return product
+
+
+# The T-shirt: options and six variants, each with its own SKU and stock; L / Sand
+# is sold out and M / Sand has its own price. The Sand ones have their own image.
+TSHIRT = ("TEE-01", "Trail T-shirt", "24.00", (30, 58, 138), "Soft organic cotton, two colours.")
+TSHIRT_OPTIONS = [("Size", "S, M, L"), ("Colour", "Navy, Sand")]
+# label, SKU, own price (None: the T-shirt's), stock
+TSHIRT_VARIANTS: list[tuple[str, str, str | None, int]] = [
+    ("S / Navy", "TEE-01-S-NAVY", None, 10),
+    ("S / Sand", "TEE-01-S-SAND", None, 6),
+    ("M / Navy", "TEE-01-M-NAVY", None, 12),
+    ("M / Sand", "TEE-01-M-SAND", "26.00", 4),
+    ("L / Navy", "TEE-01-L-NAVY", None, 8),
+    ("L / Sand", "TEE-01-L-SAND", None, 0),
+]
+
+
+def load_tshirt() -> Product:
+    """The T-shirt with its options and variants (see ``docs/variants.md``)."""
+    sku, name, price, colour, description = TSHIRT
+    image_model = get_image_model()
+    image = image_model(title=name)
+    image.file = ImageFile(io.BytesIO(draw_image(name, colour)), name=f"{sku.lower()}.png")
+    image.save()
+    sand = image_model(title=f"{name}, Sand")
+    sand.file = ImageFile(
+        io.BytesIO(draw_image(name, (194, 164, 110))), name=f"{sku.lower()}-sand.png"
+    )
+    sand.save()
+    product = Product.objects.create(
+        sku=sku, image=image, name=name, price=Decimal(price), description=f"<p>{description}</p>"
+    )
+    for n, (option, values) in enumerate(TSHIRT_OPTIONS):
+        ProductOption.objects.create(product=product, name=option, values=values, sort_order=n)
+    for n, (label, variant_sku, own_price, stock) in enumerate(TSHIRT_VARIANTS):
+        ProductVariant.objects.create(
+            product=product,
+            label=label,
+            sku=variant_sku,
+            price=Decimal(own_price) if own_price else None,
+            stock=stock,
+            image=sand if label.endswith("Sand") else None,
+            sort_order=n,
+        )
+    return product
+
 
 def draw_image(name: str, colour: tuple[int, int, int]) -> bytes:
     """A simple product picture drawn here: nothing is downloaded."""
@@ -113,7 +216,10 @@ def delete_shop() -> None:
     Order.objects.all().delete()  # and their lines
     WebhookEvent.objects.all().delete()
     image_ids = list(Product.objects.exclude(image=None).values_list("image_id", flat=True))
+    image_ids += ProductVariant.objects.exclude(image=None).values_list("image_id", flat=True)
+    document_ids = list(ProductFile.objects.values_list("document_id", flat=True))
     Product.objects.all().delete()
+    get_document_model().objects.filter(pk__in=document_ids).delete()
     get_image_model().objects.filter(pk__in=image_ids).delete()
     for home in HomePage.objects.all():
         home.delete()  # with the pages under it, and the site it is the root of
@@ -165,6 +271,20 @@ def load_pages(products: list[Product]) -> Site:
                 "show_description": True,
             },
         ),
+        *[
+            (
+                "buy",
+                {
+                    "product": product,
+                    "button_label": "",
+                    "show_quantity": True,
+                    "action": "cart",
+                    "show_description": True,
+                },
+            )
+            for product in products
+            if product.sku == TSHIRT[0]  # the T-shirt: choose a size and colour
+        ],
     ]
     Page.get_first_root_node().add_child(instance=home)
 
@@ -223,6 +343,16 @@ def load_shop_settings(site: Site) -> None:
             )
 
 
+def serve_site_at(address: str) -> None:
+    """The default site's hostname and port become ``HOST:PORT`` (``[::1]:8000``
+    for IPv6); a wildcard bind address (0.0.0.0, ::) leaves the site as it is."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    if host in ("0.0.0.0", "::") or not port.isdigit():  # noqa: S104  (compared, not bound)
+        return
+    Site.objects.filter(is_default_site=True).update(hostname=host, port=int(port))
+
+
 class Command(BaseCommand):
     help = (
         "Load the sandbox demo shop into a database that has no shop yet; "
@@ -236,10 +366,23 @@ class Command(BaseCommand):
             help="delete the orders, products, shop pages and shop settings and load the "
             "demo data again (the admin gets the demo password back)",
         )
+        parser.add_argument(
+            "--address",
+            metavar="HOST:PORT",
+            help="where the sandbox is served: the default site's hostname and port, so "
+            "that links made without a request (emails, buy links, QR codes) lead there",
+        )
 
     @transaction.atomic
     def handle(self, *args: object, **options: object) -> None:
         reset = bool(options["reset"])
+        try:
+            self.load(reset)
+        finally:
+            if options.get("address"):
+                serve_site_at(str(options["address"]))
+
+    def load(self, reset: bool) -> None:
         if reset:
             delete_shop()
         elif shop_exists():
@@ -249,6 +392,8 @@ class Command(BaseCommand):
             )
             return
         products = load_products()
+        products.append(load_ebook())
+        products.append(load_tshirt())
         load_shop_settings(load_pages(products))
 
         password = os.environ.get("SANDBOX_ADMIN_PASSWORD", "changeme")
