@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -257,17 +257,18 @@ def record_download(link: DownloadLink) -> Download:
     expired, fewer downloads than allowed), so concurrent downloads never pass
     the limit. Raises :class:`DownloadRefused` when it is not allowed."""
     now = timezone.now()
+    if link.order.status == OrderStatus.REFUNDED:  # (a full refund revokes its links too)
+        raise DownloadRefused(Refusal.REVOKED)
     with transaction.atomic():
-        counted = (
-            DownloadLink.objects.filter(
-                pk=link.pk,
-                revoked_at__isnull=True,
-                expires_at__gt=now,
-                download_count__lt=F("max_downloads"),
-            )
-            .filter(~Q(order__status=OrderStatus.REFUNDED))
-            .update(download_count=F("download_count") + 1)
-        )
+        # Only the link's own columns in the WHERE: a condition through a join
+        # would make Django write ``WHERE id IN (SELECT ...)``, which PostgreSQL
+        # does not re-check against a row another download just counted.
+        counted = DownloadLink.objects.filter(
+            pk=link.pk,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+            download_count__lt=F("max_downloads"),
+        ).update(download_count=F("download_count") + 1)
         if not counted:
             link.refresh_from_db()
             raise DownloadRefused(_refusal(link, now) or Refusal.USED_UP)
