@@ -16,13 +16,22 @@ from .models import Product
 
 
 def prefetch_variants(products: Iterable[Product], spec: str) -> None:
-    """Give ``products`` their variants and options (one query each, however many
-    products) and those variants' own images with the renditions at ``spec``."""
+    """Give ``products`` their variants (one query, however many products), and
+    to those that have some their options and the variants' own images with the
+    renditions at ``spec`` (one query each); a page of products without variants
+    costs the one query."""
     products = [product for product in products if product is not None]
     if not products:
         return
-    prefetch_related_objects(products, "variants", "options")
-    variants = [variant for product in products for variant in product.variants.all()]
+    prefetch_related_objects(products, "variants")
+    varied = [product for product in products if product.variants.all()]
+    for product in products:
+        if product not in varied:  # nothing to ask: no options without variants
+            product._prefetched_objects_cache["options"] = product.options.none()
+    if not varied:
+        return
+    prefetch_related_objects(varied, "options")
+    variants = [variant for product in varied for variant in product.variants.all()]
     prefetch_images([variant for variant in variants if variant.active], spec)
 
 
