@@ -60,11 +60,11 @@ _held = threading.local()
 @contextmanager
 def held_deliveries(host: Host) -> Iterator[None]:
     """While an API request is answered under the stand-in's lock, the events it
-    causes (an expired session, a refund) wait; they are delivered once the
-    block ends and the lock is free, as Stripe answers the API call without
-    waiting for a webhook. Delivering under the lock made every other request
-    wait for the shop's answer, and a shop whose workers were all calling the
-    stand-in could never answer."""
+    causes (an expired session, a refund) wait; once the block ends they are
+    delivered from a thread of their own, in order, as Stripe answers the API
+    call without waiting for its webhook. Delivering under the lock made every
+    other request wait for the shop's answer, and a shop whose sync workers
+    were all waiting on the stand-in could not answer its webhooks."""
     outer = getattr(_held, "events", None)
     _held.events = [] if outer is None else outer
     try:
@@ -72,8 +72,15 @@ def held_deliveries(host: Host) -> Iterator[None]:
     finally:
         if outer is None:
             events, _held.events = _held.events, None
-            for event in events:
-                deliver(host, event)
+            if events:  # after the API's answer, as Stripe does: the site may be busy
+                threading.Thread(
+                    target=_deliver_all, args=(host, events), name="stand-in-webhooks", daemon=True
+                ).start()
+
+
+def _deliver_all(host: Host, events: list[dict[str, Any]]) -> None:
+    for event in events:
+        deliver(host, event)
 
 
 def deliver(host: Host, event: dict[str, Any]) -> Delivery | None:
