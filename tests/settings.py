@@ -85,6 +85,8 @@ TEMPLATES = [
 ]
 
 if os.environ.get("WSC_DB") == "postgres":
+    # Wagtail's PostgreSQL search index needs it (Django 6.1 checks, e.g. db_worker's).
+    INSTALLED_APPS.append("django.contrib.postgres")
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",
