@@ -8,7 +8,6 @@ offline Stripe stand-in, a live server for the load test.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import statistics
 import subprocess
@@ -19,17 +18,14 @@ from typing import Any
 
 import pytest
 
+from tests.support.helpers import load_tool
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "tools" / "bench.py"
 
 
 def load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("wsc_bench", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(BENCH, "wsc_bench")
 
 
 bench = load_bench()

@@ -22,17 +22,14 @@ from types import ModuleType
 
 import pytest
 
+from tests.support.helpers import load_tool
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "tools" / "load.py"
 
 
 def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("wsc_load_script", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(SCRIPT, "wsc_load_script")
 
 
 CLUSTER_MARKS = [

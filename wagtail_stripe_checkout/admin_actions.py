@@ -200,7 +200,7 @@ class ShipView(OrderActionView):
     def refusal(self) -> str:
         if self.order.can_ship:
             return ""
-        if self.order.is_paid and not self.order.lines.filter(shipped=True).exists():
+        if self.order.is_paid and not self.order.has_shipped_lines:
             return _("Order %(number)s has nothing to ship: its goods are downloads.") % {
                 "number": self.order.reference
             }

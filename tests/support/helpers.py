@@ -3,10 +3,14 @@ webhook posts and signal capture."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from django.dispatch import Signal
@@ -103,3 +107,14 @@ def product_form(**fields: Any) -> dict[str, Any]:
     }
     data.update(fields)
     return nested_form_data(data)
+
+
+def load_tool(path: Path, name: str) -> ModuleType:
+    """A script of ``tools/`` imported as module ``name`` (registered, since its
+    dataclasses look their module up)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

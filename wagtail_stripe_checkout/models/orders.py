@@ -171,6 +171,11 @@ class Order(models.Model):
         """Paid, not shipped yet, and something in it ships (digital goods do not)."""
         if next_transition(self.status, OrderEvent.SHIP) is None:
             return False
+        return self.has_shipped_lines
+
+    @cached_property
+    def has_shipped_lines(self) -> bool:
+        """Whether a line of the order ships (one query, once per instance)."""
         return self.pk is None or self.lines.filter(shipped=True).exists()
 
     def display(self, amount: int) -> str:
@@ -256,7 +261,7 @@ class Order(models.Model):
         no shipping charged is asked (one query), every other order ships."""
         if not self.has_downloads or self.shipping or self.shipping_rate_name:
             return True
-        return self.pk is None or self.lines.filter(shipped=True).exists()
+        return self.has_shipped_lines
 
     @property
     def currency_info(self) -> pricing.Currency:

@@ -18,6 +18,8 @@ from types import FrameType
 
 from .server import StripeStandIn
 
+logger = logging.getLogger("wagtail_stripe_checkout.testing")  # as the deliveries' lines
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
@@ -44,13 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     # Each webhook delivery is reported on stderr, one line each.
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     with stand_in:
+        # The command's own answer on stdout, which tools/dev.py reads the address from.
         print(f"Stripe stand-in (test mode, no money moves) at {stand_in.api_base}", flush=True)
         if not (args.webhook_url and args.webhook_secret):
-            print(
+            logger.warning(
                 "No --webhook-url and --webhook-secret: no webhook events will be delivered, "
-                "so orders are fulfilled only when the shopper returns to the site.",
-                file=sys.stderr,
-                flush=True,
+                "so orders are fulfilled only when the shopper returns to the site."
             )
         stopped.wait()
     return 0
